@@ -1,0 +1,1 @@
+"""Where each audience meets the core. Nothing here owns business rules."""

@@ -1,0 +1,183 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from customers.models import AccessLog, Case, ConsentRecord, Customer, Identity, TimelineEvent
+
+
+class ReadOnlyAdminMixin:
+    """For append-only histories: visible in the back office, never edited or deleted there."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class IdentityInline(admin.TabularInline):
+    model = Identity
+    fields = ["kind", "value", "source", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+
+
+class ConsentRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ConsentRecord
+    fields = readonly_fields = (
+        "occurred_at",
+        "purpose",
+        "is_granted",
+        "channel",
+        "source",
+        "recorded_by",
+    )
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "email",
+        "phone",
+        "loyalty_number",
+        "home_store",
+        "channel_count",
+        "order_count",
+        "last_seen_at",
+    ]
+    list_filter = [
+        "is_identified",
+        "home_store",
+        "email_consent",
+        "sms_consent",
+        "direct_mail_consent",
+        "analytics_consent",
+    ]
+    search_fields = ["email", "phone", "loyalty_number", "last_name", "first_name", "=public_id"]
+    list_select_related = ["home_store"]
+    readonly_fields = [
+        "public_id",
+        "first_seen_at",
+        "last_seen_at",
+        "channels_used",
+        "channel_count",
+        "order_count",
+        "lifetime_revenue",
+        "merged_into",
+        "erased_at",
+        "created_at",
+        "updated_at",
+    ]
+    raw_id_fields = ["user"]
+    inlines = [IdentityInline, ConsentRecordInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "user",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "phone",
+                    "loyalty_number",
+                    "home_store",
+                ]
+            },
+        ),
+        ("Address", {"fields": ["address_line1", "address_line2", "postcode", "city", "country"]}),
+        (
+            "Consent (change it through the customer's channels so it is recorded)",
+            {
+                "fields": [
+                    "analytics_consent",
+                    "email_consent",
+                    "sms_consent",
+                    "direct_mail_consent",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        (
+            "Statistics",
+            {
+                "fields": [
+                    "first_seen_at",
+                    "last_seen_at",
+                    "channels_used",
+                    "channel_count",
+                    "order_count",
+                    "lifetime_revenue",
+                ]
+            },
+        ),
+        ("Lifecycle", {"fields": ["merged_into", "erased_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        consent = ["analytics_consent", "email_consent", "sms_consent", "direct_mail_consent"]
+        return [*self.readonly_fields, *consent]
+
+
+@admin.register(Identity)
+class IdentityAdmin(admin.ModelAdmin):
+    list_display = ["kind", "value", "customer", "source", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["value"]
+    raw_id_fields = ["customer"]
+    list_select_related = ["customer"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["occurred_at", "customer", "channel", "type", "source", "store"]
+    list_filter = ["channel", "type", "store"]
+    search_fields = ["=message_id", "=customer__public_id", "type"]
+    list_select_related = ["customer", "store"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["occurred_at", "customer", "purpose", "is_granted", "channel", "source"]
+    list_filter = ["purpose", "is_granted", "channel"]
+    search_fields = ["customer__email", "=customer__public_id"]
+    list_select_related = ["customer"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["occurred_at", "actor", "action", "customer", "via", "reason"]
+    list_filter = ["action", "actor__role"]
+    search_fields = ["actor__username", "customer__email", "=customer__public_id", "reason", "via"]
+    list_select_related = ["actor", "customer"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "subject",
+        "customer",
+        "channel",
+        "status",
+        "resolution",
+        "is_resolved_on_first_contact",
+        "opened_at",
+        "resolved_at",
+    ]
+    list_filter = ["status", "channel", "resolution", "is_resolved_on_first_contact"]
+    search_fields = ["subject", "customer__email", "customer__last_name"]
+    raw_id_fields = ["customer", "order", "opened_by"]
+    list_select_related = ["customer"]
+    date_hierarchy = "opened_at"

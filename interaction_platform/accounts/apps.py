@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "interaction_platform.accounts"
+    label = "accounts"
+    verbose_name = "Staff, logins and roles"
