@@ -3,7 +3,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from customers.models import AccessLog, Case, ConsentRecord, Customer, Identity, TimelineEvent
+from customers.models import (
+    AccessLog,
+    Case,
+    ConsentRecord,
+    Customer,
+    Identity,
+    InboxEvent,
+    TimelineEvent,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -181,3 +189,14 @@ class CaseAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "order", "opened_by"]
     list_select_related = ["customer"]
     date_hierarchy = "opened_at"
+
+
+@admin.register(InboxEvent)
+class InboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The durable inbox, for seeing what is waiting or was refused and why."""
+
+    list_display = ["id", "received_at", "status", "source", "channel", "message_id", "attempts"]
+    list_filter = ["status", "channel", "source", "is_shared_device"]
+    search_fields = ["=message_id"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False

@@ -217,6 +217,51 @@ class ConsentRecord(models.Model):
         return f"{self.customer_id} {verb} {self.purpose} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class InboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    DONE = "done", "On the timeline"
+    FAILED = "failed", "Refused (see error)"
+
+
+class InboxEvent(models.Model):
+    """The durable inbox: every touchpoint, from the tracking API or from our own services, is
+    written here first, inside the transaction that accepted or caused it. Workers move rows
+    onto the timeline; the broker only wakes them, so a lost message or a killed worker loses
+    nothing (a periodic sweep finds pending rows).
+
+    ``payload`` is a Segment-spec event (``type``, ``event``/``name``, ``messageId``,
+    ``timestamp``, ``userId``/``anonymousId``, ``context``, ``properties``/``traits``).
+    Internal touchpoints name their customer directly in ``context.internal`` (see
+    :func:`customers.touchpoints.touchpoint_emit`)."""
+
+    message_id = models.CharField(max_length=200, db_index=True)
+    source = models.CharField(max_length=100)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    is_shared_device = models.BooleanField(
+        default=False, help_text="From a POS tablet or kiosk: its identifiers never merge people."
+    )
+    payload = models.JSONField()
+    received_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=InboxStatus.choices, default=InboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(status="pending"),
+                name="inbox_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.status})"
+
+
 class AccessAction(models.TextChoices):
     VIEW = "view", "Viewed profile"
     LOOKUP = "lookup", "Found in a lookup"
