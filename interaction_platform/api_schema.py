@@ -29,7 +29,17 @@ _DESCRIPTIONS = {
 }
 
 
+# Swagger UI groups operations by tag: the first path segment after /api/v1/, with the
+# catalog's three resources shown together.
+_TAG_FOR_SEGMENT = {"products": "catalog", "variants": "catalog", "stores": "catalog"}
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def get_tags(self) -> list[str]:
+        segments = [part for part in self.path.split("/") if part]
+        segment = segments[2] if len(segments) > 2 and segments[:2] == ["api", "v1"] else "api"
+        return [_TAG_FOR_SEGMENT.get(segment, segment)]
+
     def _error_codes(self) -> set[str]:
         method = self.method.upper()
         view = self.view
