@@ -33,6 +33,7 @@ SETTINGS_VARIABLES = (
     "CELERY_TASK_ALWAYS_EAGER",
     "SECURE_SSL_REDIRECT",
     "STATICFILES_STORAGE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests in this process
 )
 
 
