@@ -55,7 +55,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 
 migrations-check: $(VENV)/.dev-installed
-	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=interaction_platform.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
