@@ -1,9 +1,10 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from customers.models import (
+    AccessAction,
     AccessLog,
     Case,
     ConsentRecord,
@@ -12,6 +13,7 @@ from customers.models import (
     InboxEvent,
     TimelineEvent,
 )
+from customers.services import access_log_record
 
 
 class ReadOnlyAdminMixin:
@@ -128,6 +130,22 @@ class CustomerAdmin(admin.ModelAdmin):
         ),
         ("Lifecycle", {"fields": ["merged_into", "erased_at", "created_at", "updated_at"]}),
     ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """Opening a profile in the back office is staff access to personal data: audited."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        customer = self.get_object(request, object_id)
+        if request.method == "GET" and customer is not None and response.status_code == 200:
+            access_log_record(
+                actor=request.user,
+                customers=[customer],
+                action=AccessAction.VIEW,
+                via="admin: customer page",
+                reason="back office",
+            )
+        return response
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         consent = ["analytics_consent", "email_consent", "sms_consent", "direct_mail_consent"]

@@ -32,6 +32,17 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return _respond(request, NotFound("There is no page at this address."))
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without (or with a stale) security token: most often an old tab."""
+    return _respond(
+        request,
+        NotAllowed(
+            "This form had expired, so nothing was sent. Go back, reload the page and try again.",
+            code="csrf_failed",
+        ),
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Rendered without the request context: whatever broke may be in it.
     if request.path.startswith("/api/"):

@@ -127,3 +127,13 @@ def test_an_unknown_api_path_answers_json(client: Client) -> None:
         "message": "There is no page at this address.",
         "fields": {},
     }
+
+
+def test_a_form_without_its_security_token_explains_itself(agent: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": agent.username, "password": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "<h1>The form had expired</h1>" in body
+    assert "Go back, reload the page and try again." in body
+    assert "_auth_user_id" not in client.session
