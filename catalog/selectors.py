@@ -2,44 +2,50 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from catalog.models import Category, Location, LocationKind, Price, Product, StockLevel, Variant
+from catalog.search import products_matching
 from interaction_platform.choices import Channel
 from interaction_platform.errors import NotFound
 
 
-def product_list(*, query: str = "", category_slug: str = "") -> QuerySet[Product]:
-    """Published products with their published variants, optionally filtered.
+def product_list(
+    *, query: str = "", category_slug: str = "", with_variants: bool = True
+) -> QuerySet[Product]:
+    """Published products (with their published variants prefetched unless ``with_variants``
+    is False), optionally filtered.
 
-    ``query`` matches name, brand, SKU or barcode (case-insensitive substring); the web store's
-    full-text search builds on this later.
+    ``query`` is a full-text search over name, brand and description (see catalog/search.py)
+    that also finds exact SKUs and barcodes; results are then best match first.
     """
     products = _published_products()
     if category_slug:
         products = products.filter(
             Q(category__slug=category_slug) | Q(category__parent__slug=category_slug)
         )
+    products = products.order_by("name", "id")
     if query:
-        matching_variants = Variant.objects.filter(
-            Q(sku__iexact=query) | Q(barcode=query), is_published=True
-        ).values("product_id")
-        products = products.filter(
-            Q(name__icontains=query) | Q(brand__icontains=query) | Q(pk__in=matching_variants)
-        )
+        products = products_matching(products, query=query)
+    if not with_variants:
+        return products
     return products.prefetch_related(
         Prefetch("variants", queryset=Variant.objects.filter(is_published=True))
-    ).order_by("name", "id")
+    )
 
 
 def _published_products() -> QuerySet[Product]:
-    return Product.objects.filter(is_published=True).select_related("category")
+    return Product.objects.filter(is_published=True).select_related("category__parent")
 
 
-def product_get(*, slug: str) -> Product:
+def product_get(*, slug: str, with_variants: bool = True) -> Product:
+    """A published product by slug (its variants prefetched unless told not to). Raises
+    NotFound."""
     try:
-        return product_list().get(slug=slug)
+        return product_list(with_variants=with_variants).get(slug=slug)
     except Product.DoesNotExist as error:
         raise NotFound(f"There is no product '{slug}'.") from error
 
@@ -159,3 +165,47 @@ def location_stock_summary(*, location: Location) -> dict[str, int]:
         out=Count("id", filter=Q(on_hand__lte=F("reserved"))),
         units_available=Coalesce(Sum(available), 0),
     )
+
+
+def category_get(*, slug: str) -> Category:
+    category = Category.objects.select_related("parent").filter(slug=slug).first()
+    if category is None:
+        raise NotFound(f"There is no category '{slug}'.")
+    return category
+
+
+def variants_with_prices(*, product: Product, channel: Channel, currency: str) -> list[Variant]:
+    """The product's published variants, each with ``price`` / ``compare_at_price`` on
+    ``channel`` (None when not sold there) and ``stock_levels`` (active locations) prefetched:
+    two queries whatever the number of variants and locations."""
+    price = Price.objects.filter(
+        variant=OuterRef("pk"),
+        price_list__channel=channel,
+        price_list__currency=currency,
+        price_list__is_active=True,
+    )
+    variants = list(
+        product.variants.filter(is_published=True)
+        .annotate(
+            price=Subquery(price.values("amount")[:1]),
+            compare_at_price=Subquery(price.values("compare_at_amount")[:1]),
+        )
+        .prefetch_related(
+            Prefetch(
+                "stock_levels",
+                queryset=StockLevel.objects.filter(location__is_active=True)
+                .select_related("location")
+                .order_by("location__kind", "location__name"),
+            )
+        )
+        .order_by("position", "id")
+    )
+    for variant in variants:
+        # SQLite hands back sub-query decimals unrounded; money always has two places.
+        variant.price = _cents(variant.price)  # type: ignore[attr-defined]
+        variant.compare_at_price = _cents(variant.compare_at_price)  # type: ignore[attr-defined]
+    return variants
+
+
+def _cents(amount: Decimal | None) -> Decimal | None:
+    return None if amount is None else Decimal(amount).quantize(Decimal("0.01"))

@@ -1,8 +1,15 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from channels.web import views
+from channels.web.sitemaps import SITEMAPS
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("c/<slug:slug>/", views.category, name="category"),
+    path("p/<slug:slug>/", views.product, name="product"),
+    path("search", views.search, name="search"),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
