@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -174,7 +175,7 @@ def category_get(*, slug: str) -> Category:
     return category
 
 
-def variants_with_prices(*, product: Product, channel: Channel, currency: str) -> list[Variant]:
+def variants_with_prices(*, product: Product, channel: Channel, currency: str) -> Sequence[Variant]:
     """The product's published variants, each with ``price`` / ``compare_at_price`` on
     ``channel`` (None when not sold there) and ``stock_levels`` (active locations) prefetched:
     two queries whatever the number of variants and locations."""
@@ -202,8 +203,8 @@ def variants_with_prices(*, product: Product, channel: Channel, currency: str) -
     )
     for variant in variants:
         # SQLite hands back sub-query decimals unrounded; money always has two places.
-        variant.price = _cents(variant.price)  # type: ignore[attr-defined]
-        variant.compare_at_price = _cents(variant.compare_at_price)  # type: ignore[attr-defined]
+        variant.price = _cents(variant.price)
+        variant.compare_at_price = _cents(variant.compare_at_price)
     return variants
 
 

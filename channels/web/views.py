@@ -7,6 +7,7 @@ stock themselves.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -126,7 +127,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _selected_variant(variants: list[Variant], sku: str) -> Variant | None:
+def _selected_variant(variants: Sequence[Variant], sku: str) -> Variant | None:
     chosen = [variant for variant in variants if variant.sku.lower() == sku.lower()]
     if chosen:
         return chosen[0]
@@ -153,7 +154,7 @@ def _availability(variant: Variant) -> dict[str, Any]:
     return {"online": _online_units(variant), "stores": stores}
 
 
-def _structured_data(item: Product, variants: list[Variant], canonical_url: str) -> str:
+def _structured_data(item: Product, variants: Sequence[Variant], canonical_url: str) -> str:
     """schema.org Product data for search engines, as JSON safe inside a <script> element."""
     offers = [
         {
