@@ -66,6 +66,8 @@ def site_context(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {
         "shop_name": settings.SHOP_NAME,
         "show_demo_logins": settings.SHOW_DEMO_LOGINS,
+        # the web store's cookie banner shows until the visitor answers
+        "analytics_consent_choice": request.COOKIES.get("analytics_consent", ""),
     }
     if settings.SHOW_DEMO_LOGINS:
         context["demo_logins"] = DEMO_LOGINS

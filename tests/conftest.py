@@ -8,7 +8,12 @@ has PostgreSQL and Redis, so a skip there would hide a broken setup.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -98,3 +103,41 @@ def _fresh_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free local port; ``messages`` holds what it got."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage]
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """Point Django's SMTP backend at a real local SMTP server for the duration of a test."""
+    from aiosmtpd.controller import Controller
+
+    received: list[EmailMessage] = []
+
+    class Collect:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(message_from_bytes(envelope.content, policy=email_policy.default))
+            return "250 OK"
+
+    # aiosmtpd cannot bind port 0 itself (STACK.md): find a free port first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    try:
+        yield SmtpServer(host="127.0.0.1", port=port, messages=received)
+    finally:
+        controller.stop()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse_lazy
 
 from interaction_platform.permissions import home_url_name
 
@@ -18,3 +21,15 @@ class SignInView(auth_views.LoginView):
 @login_required
 def after_login(request: HttpRequest) -> HttpResponse:
     return redirect(home_url_name(request.user))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset flow, with our e-mail templates and the shop's name in the message."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        self.extra_email_context = {"shop_name": settings.SHOP_NAME}
+        return super().form_valid(form)

@@ -1,0 +1,179 @@
+"""The shopper's account: sign-up, profile, consent preferences, and the cookie banner."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from channels.web.forms import ConsentForm, ProfileForm, SignUpForm
+from customers import selectors as customer_selectors
+from customers import services as customer_services
+from customers.cases import case_record_self_service
+from customers.consent import consent_set
+from customers.models import ConsentPurpose, Customer
+from interaction_platform.accounts.services import shopper_register
+from interaction_platform.choices import Channel
+from interaction_platform.errors import DomainError, NotFound
+from interaction_platform.pages import require_action
+from interaction_platform.permissions import Action
+
+CONSENT_COOKIE = "analytics_consent"
+CONSENT_COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+
+def _own_customer(request: HttpRequest) -> Customer:
+    customer = customer_selectors.customer_for_user(user_id=request.user.pk or 0)
+    if customer is None:
+        raise NotFound("Your login has no customer profile.")
+    return customer
+
+
+def _add_errors(form: SignUpForm | ProfileForm, error: DomainError) -> None:
+    if not error.fields:
+        form.add_error(None, error.message)
+    for name, field_messages in error.fields.items():
+        for message in field_messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("web:account")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = shopper_register(**form.cleaned_data, channel=Channel.WEB)
+        except DomainError as error:
+            _add_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Your account is ready.")
+            return redirect("web:account")
+    return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _consent_initial(customer: Customer) -> dict[str, bool]:
+    return {purpose.value: customer.has_consent(purpose) for purpose in ConsentPurpose}
+
+
+def _profile_initial(customer: Customer) -> dict[str, str]:
+    return {name: getattr(customer, name) for name in ProfileForm.base_fields}
+
+
+@require_action(Action.OWN_PROFILE)
+def account(request: HttpRequest) -> HttpResponse:
+    customer = _own_customer(request)
+    return render(
+        request,
+        "web/account.html",
+        {
+            "customer": customer,
+            "profile_form": ProfileForm(initial=_profile_initial(customer)),
+            "consent_form": ConsentForm(initial=_consent_initial(customer)),
+        },
+    )
+
+
+@require_POST
+@require_action(Action.OWN_PROFILE)
+def account_profile(request: HttpRequest) -> HttpResponse:
+    customer = _own_customer(request)
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            customer_services.customer_update_profile(customer=customer, **form.cleaned_data)
+        except DomainError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your details are saved.")
+            return redirect("web:account")
+    return render(
+        request,
+        "web/account.html",
+        {
+            "customer": customer,
+            "profile_form": form,
+            "consent_form": ConsentForm(initial=_consent_initial(customer)),
+        },
+        status=400,
+    )
+
+
+@require_POST
+@require_action(Action.OWN_PROFILE)
+def account_consent(request: HttpRequest) -> HttpResponse:
+    customer = _own_customer(request)
+    form = ConsentForm(request.POST)
+    form.is_valid()  # checkboxes: an absent box is a "no", nothing can be invalid
+    changed = [
+        purpose
+        for purpose in ConsentPurpose
+        if consent_set(
+            customer=customer,
+            purpose=purpose,
+            is_granted=form.cleaned_data[purpose.value],
+            channel=Channel.WEB,
+            source="account preferences",
+            recorded_by=None,
+        )
+    ]
+    if changed:
+        case_record_self_service(
+            customer=customer,
+            subject="Changed consent: " + ", ".join(purpose.label for purpose in changed),
+            channel=Channel.WEB,
+        )
+        messages.success(request, "Your preferences are saved.")
+    else:
+        messages.info(request, "Nothing changed.")
+    response = redirect("web:account")
+    _set_consent_cookie(response, granted=form.cleaned_data["analytics"])
+    return response
+
+
+@require_POST
+def cookie_consent(request: HttpRequest) -> HttpResponse:
+    """The cookie banner's two buttons. Works without JavaScript; remembers the answer in a
+    cookie, and on the profile of a signed-in shopper."""
+    choice = request.POST.get("choice")
+    if choice not in {"accept", "reject"}:
+        return render(
+            request,
+            "errors/domain_error.html",
+            {"error": DomainError("Choose accept or reject."), "status": 400},
+            status=400,
+        )
+    granted = choice == "accept"
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    _set_consent_cookie(response, granted=granted)
+    if request.user.is_authenticated:
+        customer = customer_selectors.customer_for_user(user_id=request.user.pk or 0)
+        if customer is not None:
+            consent_set(
+                customer=customer,
+                purpose=ConsentPurpose.ANALYTICS,
+                is_granted=granted,
+                channel=Channel.WEB,
+                source="cookie banner",
+            )
+    return response
+
+
+def _set_consent_cookie(response: HttpResponse, *, granted: bool) -> None:
+    response.set_cookie(
+        CONSENT_COOKIE,
+        "granted" if granted else "denied",
+        max_age=CONSENT_COOKIE_MAX_AGE_S,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
