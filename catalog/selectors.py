@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -210,3 +211,37 @@ def variants_with_prices(*, product: Product, channel: Channel, currency: str) -
 
 def _cents(amount: Decimal | None) -> Decimal | None:
     return None if amount is None else Decimal(amount).quantize(Decimal("0.01"))
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def stores_by_distance(*, origin: Location) -> list[tuple[Location, float | None]]:
+    """Other active stores, nearest first, with their distance in km from ``origin`` (None
+    when a store has no coordinates; those come last)."""
+    measured = []
+    for store in store_list().exclude(pk=origin.pk):
+        measured.append((store, _distance_km(origin, store)))
+    return sorted(measured, key=lambda pair: (pair[1] is None, pair[1] or 0.0, pair[0].name))
+
+
+def _distance_km(a: Location, b: Location) -> float | None:
+    if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
+        return None
+    lat1, lon1, lat2, lon2 = (
+        math.radians(float(value)) for value in (a.latitude, a.longitude, b.latitude, b.longitude)
+    )
+    haversine = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return round(2 * EARTH_RADIUS_KM * math.asin(math.sqrt(haversine)), 1)
+
+
+def variant_by_code(*, code: str) -> Variant | None:
+    """The published variant a scanned barcode or typed SKU names exactly, or None."""
+    code = code.strip()
+    if not code:
+        return None
+    by_barcode = variant_list(barcode=code).first() if code.isdigit() else None
+    return by_barcode or variant_list(sku=code).first()

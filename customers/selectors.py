@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
 from customers import identity
 from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind
+from interaction_platform.errors import NotFound
 
 # A chain of merges is short (each merge points at the survivor); the cap guards against a cycle.
 MAX_MERGE_HOPS = 10
@@ -71,3 +73,13 @@ def customers_per_home_store() -> list[dict[str, Any]]:
         .order_by("-customers", "home_store__name")
     )
     return [dict(row) for row in rows]
+
+
+def customer_get_by_public_id(*, public_id: UUID | str) -> Customer:
+    """A live customer by public id, following merges. Raises NotFound (also for erased)."""
+    customer = Customer.objects.select_related("home_store").filter(public_id=public_id).first()
+    if customer is not None:
+        customer = customer_resolve_merged(customer=customer)
+    if customer is None or customer.erased_at is not None:
+        raise NotFound("There is no such customer.")
+    return customer

@@ -5,4 +5,12 @@ from channels.pos import views
 app_name = "pos"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("store/", views.switch_store, name="switch-store"),
+    path("lookup/", views.lookup, name="lookup"),
+    path("products/<str:sku>/", views.variant, name="variant"),
+    path("customers/identify/", views.identify_customer, name="identify-customer"),
+    path("customers/<uuid:public_id>/", views.customer, name="customer"),
+    path("offline/", views.offline, name="offline"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

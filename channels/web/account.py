@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -15,6 +16,7 @@ from customers import selectors as customer_selectors
 from customers import services as customer_services
 from customers.cases import case_record_self_service
 from customers.consent import consent_set
+from customers.lookup import customer_card_token
 from customers.models import ConsentPurpose, Customer
 from interaction_platform.accounts.services import shopper_register
 from interaction_platform.choices import Channel
@@ -66,6 +68,12 @@ def _profile_initial(customer: Customer) -> dict[str, str]:
     return {name: getattr(customer, name) for name in ProfileForm.base_fields}
 
 
+def _store_card_svg(customer: Customer) -> str:
+    """The QR code store staff scan to find this customer at the till (inline SVG)."""
+    code = segno.make(customer_card_token(customer=customer), error="m")
+    return str(code.svg_inline(scale=4, dark="#16232a", title="Your store card"))
+
+
 @require_action(Action.OWN_PROFILE)
 def account(request: HttpRequest) -> HttpResponse:
     customer = _own_customer(request)
@@ -76,6 +84,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "customer": customer,
             "profile_form": ProfileForm(initial=_profile_initial(customer)),
             "consent_form": ConsentForm(initial=_consent_initial(customer)),
+            "store_card_svg": _store_card_svg(customer),
         },
     )
 
@@ -100,6 +109,7 @@ def account_profile(request: HttpRequest) -> HttpResponse:
             "customer": customer,
             "profile_form": form,
             "consent_form": ConsentForm(initial=_consent_initial(customer)),
+            "store_card_svg": _store_card_svg(customer),
         },
         status=400,
     )
