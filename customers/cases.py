@@ -39,3 +39,65 @@ def case_record_self_service(
         message_id=f"case-resolved:{case.pk}",
     )
     return case
+
+
+@transaction.atomic
+def case_open(
+    *,
+    customer: Customer,
+    channel: Channel | str,
+    subject: str,
+    description: str = "",
+    opened_by: Any = None,
+    order: Any = None,
+) -> Case:
+    """Open a support case for ``customer`` and put ``Case Opened`` on their timeline."""
+    case = Case.objects.create(
+        customer=customer,
+        channel=Channel(channel),
+        subject=subject[:200],
+        description=description,
+        opened_by=opened_by,
+        order=order,
+    )
+    touchpoint_emit(
+        customer=customer,
+        event="Case Opened",
+        channel=channel,
+        source="cases",
+        properties={"case_id": case.pk, "subject": case.subject},
+        message_id=f"case-opened:{case.pk}",
+    )
+    return case
+
+
+@transaction.atomic
+def case_resolve(
+    *, case: Case, resolution: CaseResolution, is_first_contact: bool, channel: Channel | str
+) -> Case:
+    """Resolve an open case. Resolving a resolved case changes nothing (a double click, a
+    repeated form). Puts ``Case Resolved`` on the timeline."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status == CaseStatus.RESOLVED:
+        return locked
+    locked.status = CaseStatus.RESOLVED
+    locked.resolution = resolution
+    locked.is_resolved_on_first_contact = is_first_contact
+    locked.resolved_at = timezone.now()
+    locked.save(
+        update_fields=["status", "resolution", "is_resolved_on_first_contact", "resolved_at"]
+    )
+    touchpoint_emit(
+        customer=locked.customer,
+        event="Case Resolved",
+        channel=channel,
+        source="cases",
+        properties={
+            "case_id": locked.pk,
+            "subject": locked.subject,
+            "resolution": str(resolution),
+            "first_contact": is_first_contact,
+        },
+        message_id=f"case-resolved:{locked.pk}",
+    )
+    return locked

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.core import signing
+from django.db.models import Q
 
 from customers.identity import is_blocked
 from customers.models import Customer, IdentityKind
@@ -69,3 +70,29 @@ def customer_identify(*, query: str) -> Customer | None:
         return customer_find_by_identity(kind=kind, value=query)
     except InvalidInput as error:
         raise InvalidInput(error.message, fields={"query": error.fields.popitem()[1]}) from error
+
+
+SEARCH_LIMIT = 25
+
+
+def customer_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
+    """What an agent types: an e-mail, phone or loyalty number finds that customer exactly;
+    words find customers whose first or last name start with them (every word must match)."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    looks_like_identifier = "@" in query or any(char.isdigit() for char in query)
+    if looks_like_identifier:
+        try:
+            found = customer_identify(query=query)
+        except InvalidInput:
+            found = None
+        return [found] if found is not None else []
+    customers = Customer.objects.filter(merged_into__isnull=True, erased_at__isnull=True)
+    for word in query.split()[:4]:
+        customers = customers.filter(
+            Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+        )
+    return list(
+        customers.select_related("home_store").order_by("last_name", "first_name", "id")[:limit]
+    )

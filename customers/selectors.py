@@ -83,3 +83,11 @@ def customer_get_by_public_id(*, public_id: UUID | str) -> Customer:
     if customer is None or customer.erased_at is not None:
         raise NotFound("There is no such customer.")
     return customer
+
+
+def case_list_open() -> QuerySet[Case]:
+    return (
+        Case.objects.exclude(status=CaseStatus.RESOLVED)
+        .select_related("customer")
+        .order_by("opened_at", "id")
+    )

@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
+from interaction_platform.choices import Channel
+
 register = template.Library()
 
 _SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
@@ -23,3 +25,17 @@ def money(amount: object, currency: str = "EUR") -> str:
         return ""
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{value:,}" if symbol else f"{value:,} {currency}"
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    """``call_centre`` → ``Call centre``; unknown codes are shown as they are."""
+    try:
+        return str(Channel(code).label)
+    except ValueError:
+        return code
+
+
+@register.filter
+def channel_labels(codes: list[str]) -> str:
+    return ", ".join(channel_label(code) for code in codes or [])

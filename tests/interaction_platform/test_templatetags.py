@@ -18,3 +18,12 @@ from interaction_platform.templatetags import money
 )
 def test_money(amount: object, currency: str, expected: str) -> None:
     assert money(amount, currency) == expected
+
+
+def test_channel_labels() -> None:
+    from interaction_platform.templatetags import channel_label, channel_labels
+
+    assert channel_label("call_centre") == "Call centre"
+    assert channel_label("mystery") == "mystery"
+    assert channel_labels(["web", "store"]) == "Web store, Store (POS)"
+    assert channel_labels([]) == ""
