@@ -372,6 +372,7 @@ def webhook_sweep() -> SweepResult:
     )
     for event_pk in stale_events:
         webhook_event_fan_out(event_pk=event_pk)
+    now = timezone.now()
     due = list(
         WebhookDelivery.objects.filter(
             Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)

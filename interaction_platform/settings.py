@@ -280,7 +280,7 @@ SPECTACULAR_SETTINGS = {
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_TIMEOUT_S = env.int("WEBHOOK_TIMEOUT_S", default=10)
 # A sender holds a delivery for its timeout plus this margin; then another worker may retry it.
-WEBHOOK_LEASE_MARGIN_S = 30
+WEBHOOK_LEASE_MARGIN_S = env.int("WEBHOOK_LEASE_MARGIN_S", default=30)
 # Waits between attempts (exponential, capped); after WEBHOOK_RETRY_WINDOW_S a delivery fails.
 WEBHOOK_RETRY_DELAYS_S = env.list(
     "WEBHOOK_RETRY_DELAYS_S",
