@@ -99,7 +99,7 @@ class Worker:
                 "--without-heartbeat",
                 "--loglevel",
                 "INFO",
-            ],  # fmt: skip
+            ],
             cwd=ROOT,
             env=env,
             stdout=self.log.open("w"),
