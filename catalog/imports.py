@@ -191,40 +191,39 @@ def _apply_product_row(
     variants: dict[str, Variant],
     categories: dict[str, int],
 ) -> RowOutcome:
+    """Everything is checked before anything is written, so a refused row leaves no trace."""
     slug = _required(row, "product_slug")
     sku = _required(row, "sku")
     product_values = _product_values(row, categories)
     variant_values = _variant_values(row)
-    created = False
     product = products.get(slug)
+    variant = variants.get(sku)
+    if product is None and ("name" not in product_values or "category_id" not in product_values):
+        raise RowInvalid(f"new product '{slug}' needs 'product_name' and 'category'")
+    if variant is not None and (product is None or variant.product_id != product.pk):
+        raise RowInvalid(
+            f"SKU '{sku}' belongs to product '{variant.product.slug}', not '{slug}'; "
+            "variants are not moved between products by an import"
+        )
+    if variant is None and "barcode" not in variant_values:
+        raise RowInvalid(f"new variant '{sku}' needs a 'barcode'")
+    barcode = variant_values.get("barcode")
+    if barcode and (variant is None or barcode != variant.barcode):
+        taken = Variant.objects.filter(barcode=barcode)
+        if variant is not None:
+            taken = taken.exclude(pk=variant.pk)
+        if taken.exists():
+            raise RowInvalid(f"barcode {barcode} belongs to another SKU")
+    created = False
     if product is None:
-        if "name" not in product_values or "category_id" not in product_values:
-            raise RowInvalid(f"new product '{slug}' needs 'product_name' and 'category'")
         product = Product.objects.create(slug=slug[:220], **product_values)
         products[slug] = product
         created = True
     elif changed := _changed(product, product_values):
         product.save(update_fields=[*changed, "updated_at"])
-    variant = variants.get(sku)
     if variant is None:
-        if "barcode" not in variant_values:
-            raise RowInvalid(f"new variant '{sku}' needs a 'barcode'")
-        if Variant.objects.filter(barcode=variant_values["barcode"]).exists():
-            raise RowInvalid(f"barcode {variant_values['barcode']} belongs to another SKU")
         variants[sku] = Variant.objects.create(product=product, sku=sku[:64], **variant_values)
         return RowOutcome.CREATED
-    if variant.product_id != product.pk:
-        raise RowInvalid(
-            f"SKU '{sku}' belongs to product '{variant.product.slug}', not '{slug}'; "
-            "variants are not moved between products by an import"
-        )
-    barcode = variant_values.get("barcode")
-    if (
-        barcode
-        and barcode != variant.barcode
-        and Variant.objects.filter(barcode=barcode).exclude(pk=variant.pk).exists()
-    ):
-        raise RowInvalid(f"barcode {barcode} belongs to another SKU")
     if changed := _changed(variant, variant_values):
         variant.save(update_fields=changed)
         return RowOutcome.CREATED if created else RowOutcome.UPDATED
