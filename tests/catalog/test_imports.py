@@ -22,8 +22,10 @@ pytestmark = pytest.mark.django_db
 # Excel's "CSV UTF-8" on a Dutch machine: a BOM, semicolons, a description with a quoted
 # newline, a repeated row, and bad rows.
 PRODUCTS_CSV = (
-    "\ufeffProduct Slug;Product Name;Category;Brand;Description;SKU;Barcode;Variant Name;Weight grams\r\n"
-    'harbour-parka;Harbour Parka;coats;Northwind;"Warm.\r\nWaterproof; windproof.";HP-S;8712345000011;S;900\r\n'
+    "\ufeffProduct Slug;Product Name;Category;Brand;Description;SKU;Barcode;"
+    "Variant Name;Weight grams\r\n"
+    'harbour-parka;Harbour Parka;coats;Northwind;"Warm.\r\nWaterproof; windproof.";'
+    "HP-S;8712345000011;S;900\r\n"
     "harbour-parka;Harbour Parka;coats;Northwind;;HP-M;8712345000028;M;950\r\n"
     "harbour-parka;Harbour Parka;coats;Northwind;;HP-M;8712345000028;M;950\r\n"
     "dune-shirt;Dune Shirt;nowhere;Northwind;;DS-1;8712345000035;One size;\r\n"
