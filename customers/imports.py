@@ -16,7 +16,8 @@ purpose, and each one is recorded in ConsentRecord (source ``import``). Importin
 file twice changes nothing. Imports emit no ``customer.created`` webhooks: a bulk load
 would flood the receivers; send them the file instead.
 
-Columns: ``external_id``, ``email``, ``phone``, ``loyalty_number``, ``first_name``,
+Columns (common aliases such as ``Customer ID``, ``E-mail`` or ``Mobile`` are understood):
+``external_id``, ``email``, ``phone``, ``loyalty_number``, ``first_name``,
 ``last_name``, ``address_line1``, ``address_line2``, ``postcode``, ``city``, ``country``,
 ``email_consent``, ``sms_consent``, ``direct_mail_consent``.
 """
@@ -85,8 +86,29 @@ class ImportMatch:
     conflicting: list[Customer] = field(default_factory=list)
 
 
+# Names legacy CRMs give the same column.
+COLUMN_ALIASES = {
+    "customer_id": "external_id",
+    "crm_id": "external_id",
+    "id": "external_id",
+    "e_mail": "email",
+    "email_address": "email",
+    "mail": "email",
+    "phone_number": "phone",
+    "mobile": "phone",
+    "telephone": "phone",
+    "loyalty": "loyalty_number",
+    "loyalty_card": "loyalty_number",
+    "address_line_1": "address_line1",
+    "address_line_2": "address_line2",
+    "address": "address_line1",
+    "zip": "postcode",
+    "postal_code": "postcode",
+}
+
+
 def _parse(row: SourceRow, source: str) -> _ParsedRow:
-    values = row.values
+    values = {COLUMN_ALIASES.get(name, name): value for name, value in row.values.items()}
     if any("\x00" in value for value in values.values()):
         raise RowInvalid("contains a NUL character")
     found: list[IdentityKey] = []
