@@ -1,15 +1,20 @@
-"""What the import management commands share: arguments, the progress bar, the report."""
+"""What the import and export management commands share: arguments, the progress bar, the
+report, streaming the output."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
+from integrations.exports import ExportFormat, export_lines
 from integrations.imports import DEFAULT_BATCH_SIZE, FileFormat, ImportReport
 
 # Exit statuses: 0 all rows fine; 2 some rows refused (the rest imported); 1 nothing written.
@@ -111,3 +116,63 @@ class ImportCommand(BaseCommand):
             raise CommandError(
                 f"{report.failed} rows were not imported.", returncode=EXIT_ROW_ERRORS
             )
+
+
+class ExportCommand(BaseCommand):
+    """What the export commands share: --format, --since/--until, --output (default stdout).
+    Subclasses implement ``rows_and_columns``."""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
+        parser.add_argument("--since", type=_moment, help="ISO date or date-time (inclusive).")
+        parser.add_argument("--until", type=_moment, help="ISO date or date-time (exclusive).")
+        parser.add_argument("--output", type=Path, help="File to write (default: stdout).")
+        self.add_export_arguments(parser)
+
+    def add_export_arguments(self, parser: CommandParser) -> None:
+        """Extra arguments of one export."""
+
+    def rows_and_columns(
+        self, options: dict[str, Any]
+    ) -> tuple[Iterable[dict[str, Any]], list[str]]:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows, columns = self.rows_and_columns(options)
+        lines = export_lines(
+            rows=rows, columns=columns, export_format=ExportFormat(options["format"])
+        )
+        if options["output"] is None:
+            for piece in lines:
+                self.stdout.write(piece, ending="")
+            return
+        with options["output"].open("w", encoding="utf-8", newline="") as handle:
+            for piece in lines:
+                handle.write(piece)
+
+
+def _moment(value: str) -> datetime:
+    parsed = parse_datetime(value) or _midnight(value)
+    if parsed is None:
+        raise ValueError(value)
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _midnight(value: str) -> datetime | None:
+    day = parse_date(value)
+    return datetime(day.year, day.month, day.day) if day else None
+
+
+def staff_actor(username: str | None, action: Any) -> Any:
+    """The staff member an export of personal data is logged under; they must be allowed to
+    export it. Raises CommandError."""
+    from django.contrib.auth import get_user_model
+
+    from interaction_platform.permissions import can
+
+    if not username:
+        raise CommandError("Exports of personal data need --actor USERNAME (for the access log).")
+    actor = get_user_model().objects.filter(username=username, is_active=True).first()
+    if actor is None or not can(actor, action):
+        raise CommandError(f"'{username}' is not an active user allowed to export this.")
+    return actor

@@ -22,6 +22,9 @@ urlpatterns = [
     path("customers/lookup/", customers_api.CustomerLookupView.as_view(), name="customer-lookup"),
     path("sync/stock/", systems_api.StockSyncView.as_view(), name="sync-stock"),
     path("sync/prices/", systems_api.PriceSyncView.as_view(), name="sync-prices"),
+    path("exports/orders/", systems_api.OrderExportView.as_view(), name="export-orders"),
+    path("exports/customers/", systems_api.CustomerExportView.as_view(), name="export-customers"),
+    path("exports/timeline/", systems_api.TimelineExportView.as_view(), name="export-timeline"),
     path("webhooks/endpoints/", webhooks_api.EndpointListView.as_view(), name="webhook-endpoints"),
     path(
         "webhooks/endpoints/<int:endpoint_id>/",
