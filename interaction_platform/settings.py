@@ -271,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "interaction_platform.choices.Channel",
         "LocationKindEnum": "catalog.models.LocationKind",
+        "WebhookEventTypeEnum": "integrations.models.EventType",
     },
 }
 

@@ -139,8 +139,9 @@ class StockSyncView(APIView):
         responses={
             200: StockSyncResultSerializer,
             409: OpenApiResponse(
+                ErrorSerializer,
                 description="A row would leave fewer units on hand than are reserved, or the "
-                "Idempotency-Key was used for another body. Nothing was written."
+                "Idempotency-Key was used for another body. Nothing was written.",
             ),
         },
     )
@@ -175,7 +176,8 @@ class PriceSyncView(APIView):
         responses={
             200: PriceSyncResultSerializer,
             409: OpenApiResponse(
-                description="The Idempotency-Key was used for another body. Nothing was written."
+                ErrorSerializer,
+                description="The Idempotency-Key was used for another body. Nothing was written.",
             ),
         },
     )
@@ -223,15 +225,41 @@ class JsonLinesRenderer(_PassThroughRenderer):
     format = "jsonl"
 
 
+class _PresentWhenEmpty:
+    """DRF silently drops an empty optional query parameter; "?until=" is a client's bug, so
+    it is validated (and refused) like any other value."""
+
+    field_name: str
+
+    def get_value(self, dictionary: Any) -> Any:
+        if dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class _MomentField(_PresentWhenEmpty, serializers.DateTimeField):
+    """A date-time or a date (midnight, local time)."""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            self.fail("invalid", format="an ISO 8601 date or date-time")
+        return super().validate_empty_values(data)
+
+
+class _QueryCharField(_PresentWhenEmpty, serializers.CharField):
+    pass
+
+
+class _QueryChoiceField(_PresentWhenEmpty, serializers.ChoiceField):
+    pass
+
+
 class ExportQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(
+    since = _MomentField(
         required=False, help_text="From this moment or date (inclusive), ISO 8601."
     )
-    until = serializers.DateTimeField(
+    until = _MomentField(
         required=False, help_text="Up to this moment or date (exclusive), ISO 8601."
-    )
-    reason = serializers.CharField(
-        required=False, max_length=300, help_text="Why the data is exported (access log)."
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -240,8 +268,14 @@ class ExportQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class CustomerExportQuerySerializer(ExportQuerySerializer):
-    consent = serializers.ChoiceField(
+class PersonalExportQuerySerializer(ExportQuerySerializer):
+    reason = _QueryCharField(
+        required=False, max_length=300, help_text="Why the data is exported (access log)."
+    )
+
+
+class CustomerExportQuerySerializer(PersonalExportQuerySerializer):
+    consent = _QueryChoiceField(
         choices=[ConsentPurpose.EMAIL, ConsentPurpose.SMS, ConsentPurpose.DIRECT_MAIL],
         required=False,
         help_text="Only customers who gave this consent.",
@@ -377,12 +411,12 @@ class TimelineExportView(_ExportView):
 
     @_export_schema(
         "Export timeline events (CSV or JSON Lines, streamed)",
-        ExportQuerySerializer,
+        PersonalExportQuerySerializer,
         "Events that occurred in [since, until), oldest first; each customer is written to "
         "the access log. Scope read:customers, or an administrator.",
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        query = self._query(ExportQuerySerializer)
+        query = self._query(PersonalExportQuerySerializer)
         rows = customer_exports.timeline_export_rows(
             actor=self._actor(request),
             via=self._via(request),

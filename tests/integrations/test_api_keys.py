@@ -199,5 +199,5 @@ def test_the_delivery_log_and_replay_over_the_api(
     assert log["count"] == 1
     assert log["results"][0]["event_id"] == event.event_id
     assert log["results"][0]["status"] == "failed"
-    assert replay.status_code == 202
+    assert replay.status_code == 200
     assert replay.json()["status"] == "pending"
