@@ -225,20 +225,19 @@ class JsonLinesRenderer(_PassThroughRenderer):
     format = "jsonl"
 
 
-class _PresentWhenEmpty:
+def _query_value(field: serializers.Field, dictionary: Any) -> Any:
     """DRF silently drops an empty optional query parameter; "?until=" is a client's bug, so
     it is validated (and refused) like any other value."""
+    if dictionary.get(field.field_name) == "":
+        return ""
+    return serializers.Field.get_value(field, dictionary)
 
-    field_name: str
+
+class _MomentField(serializers.DateTimeField):
+    """A date-time or a date (midnight, local time)."""
 
     def get_value(self, dictionary: Any) -> Any:
-        if dictionary.get(self.field_name) == "":
-            return ""
-        return super().get_value(dictionary)  # type: ignore[misc]
-
-
-class _MomentField(_PresentWhenEmpty, serializers.DateTimeField):
-    """A date-time or a date (midnight, local time)."""
+        return _query_value(self, dictionary)
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if data == "":
@@ -246,12 +245,14 @@ class _MomentField(_PresentWhenEmpty, serializers.DateTimeField):
         return super().validate_empty_values(data)
 
 
-class _QueryCharField(_PresentWhenEmpty, serializers.CharField):
-    pass
+class _QueryCharField(serializers.CharField):
+    def get_value(self, dictionary: Any) -> Any:
+        return _query_value(self, dictionary)
 
 
-class _QueryChoiceField(_PresentWhenEmpty, serializers.ChoiceField):
-    pass
+class _QueryChoiceField(serializers.ChoiceField):
+    def get_value(self, dictionary: Any) -> Any:
+        return _query_value(self, dictionary)
 
 
 class ExportQuerySerializer(serializers.Serializer):
