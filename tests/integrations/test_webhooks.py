@@ -369,3 +369,54 @@ def test_the_body_is_compact_sorted_json() -> None:
     body = webhooks.webhook_body(event=event)
     assert json.loads(body)["data"] == {"a": "x", "b": 1}
     assert body.startswith('{"data":{"a":"x","b":1},"timestamp":')
+
+
+class TestAdmin:
+    def test_an_endpoint_added_in_the_admin_shows_its_secret_once(
+        self, admin_client: Any, settings: Any
+    ) -> None:
+        # when
+        response = admin_client.post(
+            "/admin/integrations/webhookendpoint/add/",
+            {
+                "name": "Warehouse",
+                "url": "https://wms.example.com/hooks",
+                "event_types": ["stock.low", "order.created"],
+                "is_active": "on",
+            },
+            follow=True,
+        )
+        # then
+        endpoint = WebhookEndpoint.objects.get()
+        messages = [str(m) for m in response.context["messages"]]
+        assert messages[0] == (
+            f"Signing secret for Warehouse: {endpoint.secret} — copy it now, it is not shown again."
+        )
+        assert endpoint.event_types == ["order.created", "stock.low"]
+        page = admin_client.get(f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/")
+        assert endpoint.secret not in page.content.decode()
+        assert endpoint.secret_prefix in page.content.decode()
+
+    def test_the_delivery_log_replays_a_failed_delivery(
+        self, admin_client: Any, receiver: Receiver, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        # given: a delivery that gave up
+        endpoint = _endpoint(receiver)
+        event = webhooks.webhook_emit(event_type="stock.low", payload=STOCK_LOW)
+        webhooks.webhook_event_fan_out(event_pk=event.pk)
+        WebhookDelivery.objects.update(status="failed", attempts=9, last_error="gave up")
+        delivery = WebhookDelivery.objects.get()
+        log = admin_client.get(
+            f"/admin/integrations/webhookdelivery/?endpoint__id__exact={endpoint.pk}"
+        )
+        assert event.event_id in log.content.decode()
+        # when
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(
+                "/admin/integrations/webhookdelivery/",
+                {"action": "replay", "_selected_action": [delivery.pk]},
+            )
+        # then
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == ("succeeded", 10)
+        assert [a.webhook_id for a in receiver.arrivals] == [event.event_id]
