@@ -177,7 +177,6 @@ def stock_changes_apply(
     resolved, errors = _resolve_stock(changes, mode)
     results: list[StockResult | None] = [None] * len(changes)
     existing = _lock_stock(resolved)
-    threshold: int = settings.STOCK_LOW_THRESHOLD
     creatable = []
     for item in resolved:
         level = existing.get((item.variant_id, item.location_id))
@@ -204,7 +203,13 @@ def stock_changes_apply(
         outcome = ChangeOutcome.UNCHANGED if after == before_on_hand else ChangeOutcome.UPDATED
         if outcome == ChangeOutcome.UPDATED:
             _write_on_hand(level, mode=mode, change=item.change.quantity, expected_after=after)
-            _emit_if_low(item.change, before_on_hand - reserved, after, reserved, threshold)
+            stock_low_emit_if_crossed(
+                sku=item.change.sku,
+                location=item.change.location,
+                available_before=before_on_hand - reserved,
+                on_hand=after,
+                reserved=reserved,
+            )
         results[item.index] = StockResult(
             item.change.sku, item.change.location, outcome, after, reserved
         )
@@ -250,21 +255,22 @@ def _write_on_hand(level: StockLevel, *, mode: StockMode, change: int, expected_
     assert updated == 1
 
 
-def _emit_if_low(
-    change: StockChange, available_before: int, on_hand: int, reserved: int, threshold: int
-) -> None:
-    available = on_hand - reserved
-    if available < threshold <= available_before:
-        webhook_emit(
-            event_type="stock.low",
-            payload=stock_low_payload(
-                sku=change.sku,
-                location=change.location,
-                on_hand=on_hand,
-                reserved=reserved,
-                threshold=threshold,
-            ),
-        )
+def stock_low_emit_if_crossed(
+    *, sku: str, location: str, available_before: int, on_hand: int, reserved: int
+) -> bool:
+    """Emit ``stock.low`` (inside the caller's transaction) when the units available fall
+    from at least ``STOCK_LOW_THRESHOLD`` to below it. Returns True when it emitted. Any
+    service that lowers availability (a sync, an import, a reservation) calls this."""
+    threshold: int = settings.STOCK_LOW_THRESHOLD
+    if not on_hand - reserved < threshold <= available_before:
+        return False
+    webhook_emit(
+        event_type="stock.low",
+        payload=stock_low_payload(
+            sku=sku, location=location, on_hand=on_hand, reserved=reserved, threshold=threshold
+        ),
+    )
+    return True
 
 
 @transaction.atomic
