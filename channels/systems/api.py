@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers, serializers
+from rest_framework import exceptions, renderers, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -320,6 +320,12 @@ class _ExportView(APIView):
     permission_classes = [ScopePermission]
     renderer_classes = [CsvRenderer, JsonLinesRenderer]
     name: str
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        if not force and request.query_params.get("format") == "":
+            # DRF ignores an empty ?format= and falls back to Accept; a client bug, refused.
+            raise exceptions.ValidationError({"format": ["Ask for csv or jsonl, or leave it out."]})
+        return super().perform_content_negotiation(request, force)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(response, StreamingHttpResponse):

@@ -115,12 +115,24 @@ class TestOrders:
         assert agent_client.get("/api/v1/exports/orders/").status_code == 403
         assert APIClient().get("/api/v1/exports/orders/").status_code == 401
 
-    def test_a_bad_filter_is_400_in_json(self, admin_user: User) -> None:
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [("since=yesterday", "since"), ("until=", "until"), ("format=", "format")],
+    )
+    def test_a_bad_filter_is_400_in_json(self, admin_user: User, query: str, field: str) -> None:
         client = APIClient()
         client.force_authenticate(admin_user)
-        response = client.get("/api/v1/exports/orders/?since=yesterday")
+        response = client.get(f"/api/v1/exports/orders/?{query}")
         assert response.status_code == 400
-        assert list(response.json()["fields"]) == ["since"]
+        assert response["Content-Type"] == "application/json"
+        assert list(response.json()["fields"]) == [field]
+
+    def test_an_unknown_format_is_404_in_json(self, admin_user: User) -> None:
+        client = APIClient()
+        client.force_authenticate(admin_user)
+        response = client.get("/api/v1/exports/orders/?format=xml")
+        assert response.status_code == 404
+        assert response.json()["error"] == "not_found"
 
 
 class TestCustomers:
