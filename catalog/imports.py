@@ -388,7 +388,9 @@ def stock_import(
     digest = options["content_sha256"]
     applied = IdempotencyRecord.objects.filter(scope=DELTA_FILE_SCOPE, key=digest).first()
     if applied is not None:
-        report = ImportReport(kind=f"stock ({mode.value})", dry_run=dry_run, atomic=True)
+        report = ImportReport(
+            kind=f"stock ({mode.value})", dry_run=dry_run, atomic=True, is_skipped=True
+        )
         report.notes.append(
             f"This delta file (SHA-256 {digest[:12]}…) was applied on "
             f"{applied.created_at:%Y-%m-%d %H:%M} UTC; it is not applied twice."

@@ -76,8 +76,10 @@ class ImportCommand(BaseCommand):
         file_format = options["format"] or (
             FileFormat.JSONL if path.suffix.lower() in {".jsonl", ".ndjson"} else FileFormat.CSV
         )
+        header_lines = 1 if file_format == FileFormat.CSV else 0
         progress_bar = tqdm(
-            total=None if options["no_progress"] else _count_lines(path),
+            # an upper bound: a quoted field may span lines
+            total=None if options["no_progress"] else _count_lines(path) - header_lines,
             unit=" rows",
             disable=options["no_progress"],
             file=self.stderr._out,
@@ -99,6 +101,7 @@ class ImportCommand(BaseCommand):
                 f"{error.start}); pass --encoding."
             ) from error
         finally:
+            progress_bar.total = progress_bar.n  # the line count was an upper bound
             progress_bar.close()
         self._print(report)
 
@@ -143,8 +146,11 @@ class ExportCommand(BaseCommand):
             rows=rows, columns=columns, export_format=ExportFormat(options["format"])
         )
         if options["output"] is None:
-            for piece in lines:
-                self.stdout.write(piece, ending="")
+            try:
+                for piece in lines:
+                    self.stdout.write(piece, ending="")
+            except BrokenPipeError:  # piped into `head`: the reader has what it wanted
+                return
             return
         with options["output"].open("w", encoding="utf-8", newline="") as handle:
             for piece in lines:

@@ -84,6 +84,8 @@ class ImportReport:
     failed: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     is_refused: bool = False
+    # True when the file was not run at all (a delta file applied before): see ``notes``.
+    is_skipped: bool = False
     batches: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -106,7 +108,9 @@ class ImportReport:
             f"{self.rows} rows read: {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.failed} with errors."
         )
-        if self.dry_run:
+        if self.is_skipped:
+            text += " The file was not applied: nothing was written."
+        elif self.dry_run:
             text += " Dry run: nothing was written."
         elif self.is_refused:
             text += f" --atomic: {self.failed} bad rows, so nothing was written."
@@ -125,6 +129,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "failed": self.failed,
             "is_refused": self.is_refused,
+            "is_skipped": self.is_skipped,
             "errors": [{"line": line, "message": message} for line, message in self.errors],
             "notes": self.notes,
             "summary": self.summary(),

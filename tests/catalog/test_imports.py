@@ -14,7 +14,8 @@ from django.test import Client
 
 from catalog.imports import prices_import, products_import, stock_import
 from catalog.models import Price, Product, StockLevel, Variant
-from integrations.models import ImportRun, WebhookEvent
+from integrations.commands import file_sha256
+from integrations.models import IdempotencyRecord, ImportRun, WebhookEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +182,13 @@ class TestStock:
         call_command("import_stock", str(path), "--mode", "delta", "--no-progress", stdout=out)
         # then
         assert StockLevel.objects.get().on_hand == 5
-        assert "is not applied twice" in out.getvalue()
+        assert out.getvalue().splitlines()[-2:] == [
+            f"This delta file (SHA-256 {file_sha256(path)[:12]}…) was applied on "
+            f"{IdempotencyRecord.objects.get().created_at:%Y-%m-%d %H:%M} UTC; it is not "
+            "applied twice.",
+            "0 rows read: 0 created, 0 updated, 0 unchanged, 0 with errors. The file was not "
+            "applied: nothing was written.",
+        ]
 
     def test_a_refused_delta_file_writes_nothing_and_may_be_fixed(
         self, shelf: Any, tmp_path: Path
