@@ -167,8 +167,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return delivery.event.event_id
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Actions need change permission; the form itself shows no editable field.
+        # The replay action needs change permission; the form itself has no editable field.
         return bool(request.user.is_superuser or getattr(request.user, "is_admin", False))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in WebhookDelivery._meta.concrete_fields]
 
     @admin.action(description="Replay: send again now (same webhook-id)")
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:

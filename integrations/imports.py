@@ -31,7 +31,7 @@ from enum import StrEnum
 from itertools import islice
 from typing import Any, TextIO
 
-from django.db import DatabaseError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_REPORTED_ERRORS = 1000
@@ -294,14 +294,14 @@ def _apply(apply_batch: BatchApplier, rows: list[SourceRow]) -> list[RowResult]:
     try:
         with transaction.atomic():
             return _checked(apply_batch(rows), rows)
-    except DatabaseError:
+    except (IntegrityError, DataError):
         pass
     results: list[RowResult] = []
     for row in rows:
         try:
             with transaction.atomic():
                 results.extend(_checked(apply_batch([row]), [row]))
-        except DatabaseError as error:
+        except (IntegrityError, DataError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
             results.append(RowInvalid(f"the database refused it ({first_line[:200]})"))
     return results

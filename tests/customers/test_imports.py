@@ -252,3 +252,20 @@ def test_the_command_imports_a_file(tmp_path: Path) -> None:
         "1 rows read: 1 created, 0 updated, 0 unchanged, 0 with errors. Changes were saved."
     )
     assert Identity.objects.filter(kind="email", value="zoe@example.com").exists()
+
+
+def test_a_row_the_database_refuses_fails_alone_and_the_batch_goes_on() -> None:
+    # given: a loyalty number that is on a profile but has no identity row (older data), so
+    # only the database's unique constraint can catch the clash
+    factories.CustomerFactory(loyalty_number="NW5555", identities=False, email="", phone="")
+    csv_text = "email,loyalty_number\na@example.com,\nb@example.com,NW5555\nc@example.com,\n"
+    # when
+    report = customers_import(stream=io.StringIO(csv_text))
+    # then
+    assert (report.created, report.failed) == (2, 1)
+    assert report.errors[0][0] == 3
+    assert report.errors[0][1].startswith("the database refused it (")
+    assert set(Identity.objects.filter(kind="email").values_list("value", flat=True)) == {
+        "a@example.com",
+        "c@example.com",
+    }

@@ -420,3 +420,13 @@ class TestAdmin:
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("succeeded", 10)
         assert [a.webhook_id for a in receiver.arrivals] == [event.event_id]
+
+
+def test_the_sweep_is_scheduled_every_minute() -> None:
+    from django.conf import settings
+
+    from interaction_platform.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["integrations-webhook-sweep"]
+    assert entry == {"task": "integrations.webhook_sweep", "schedule": 60.0}
+    assert "integrations.webhook_sweep" in app.tasks
