@@ -9,6 +9,7 @@ specification asks) processes the event exactly once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -132,7 +133,19 @@ def queue() -> Iterator[str]:
     celery_app.conf.task_default_queue = name
     yield name
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = before
-    redis.Redis.from_url(settings.REDIS_URL).delete(name)
+    _forget_queue(name)
+
+
+def _forget_queue(name: str) -> None:
+    """Remove this test's queue from the broker, with the message the killed worker never
+    acknowledged (kombu would otherwise restore it to the queue an hour later)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+    for tag, raw in client.hgetall("unacked").items():
+        _message, _exchange, routing_key = json.loads(raw)
+        if routing_key == name:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
 
 
 @pytest.fixture
