@@ -40,6 +40,12 @@ class Action(StrEnum):
     MARKETING_USE = "marketing.use"
     AUDIT_VIEW = "audit.view"
     OWN_PROFILE = "profile.own"
+    # Integrations: bulk exports and webhook endpoints. Systems use scoped API keys instead.
+    ORDER_EXPORT = "order.export"
+    CUSTOMER_EXPORT_PERSONAL = "customer.export_personal"
+    CUSTOMER_EXPORT_ANONYMISED = "customer.export_anonymised"
+    TIMELINE_EXPORT = "timeline.export"
+    WEBHOOK_MANAGE = "webhook.manage"
 
 
 ObjectCheck = Callable[[User, Any], bool]
@@ -110,6 +116,12 @@ RULES: dict[Action, Rule] = {
     Action.CONSOLE_USE: Rule(roles=frozenset({Role.AGENT})),
     Action.MARKETING_USE: Rule(roles=frozenset({Role.MARKETER})),
     Action.AUDIT_VIEW: Rule(roles=frozenset()),
+    Action.ORDER_EXPORT: Rule(roles=frozenset()),
+    Action.CUSTOMER_EXPORT_PERSONAL: Rule(roles=frozenset()),
+    # Marketers see customers only without personal data (no name, contact or address).
+    Action.CUSTOMER_EXPORT_ANONYMISED: Rule(roles=frozenset({Role.MARKETER})),
+    Action.TIMELINE_EXPORT: Rule(roles=frozenset()),
+    Action.WEBHOOK_MANAGE: Rule(roles=frozenset()),
 }
 
 

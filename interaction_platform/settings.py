@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "customers",
     "catalog",
     "orders",
+    "integrations",
     "channels.ingest",
+    "channels.systems",
     "channels.web",
     "channels.pos",
     "channels.console",
@@ -137,6 +139,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Finds webhook events and deliveries whose wake-up message was lost.
+    "integrations-webhook-sweep": {"task": "integrations.webhook_sweep", "schedule": 60.0},
+}
 
 # --- auth -------------------------------------------------------------------------------------
 
@@ -229,6 +235,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated API call then gets 401 with WWW-Authenticate.
         "interaction_platform.accounts.authentication.BearerTokenAuthentication",
+        "integrations.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -264,8 +271,33 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "interaction_platform.choices.Channel",
         "LocationKindEnum": "catalog.models.LocationKind",
+        "WebhookEventTypeEnum": "integrations.models.EventType",
     },
 }
+
+# --- integrations -----------------------------------------------------------------------------
+
+# Never true in production: lets webhooks reach loopback and private addresses (tests, dev).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT_S = env.int("WEBHOOK_TIMEOUT_S", default=10)
+# A sender holds a delivery for its timeout plus this margin; then another worker may retry it.
+WEBHOOK_LEASE_MARGIN_S = env.int("WEBHOOK_LEASE_MARGIN_S", default=30)
+# Waits between attempts (exponential, capped); after WEBHOOK_RETRY_WINDOW_S a delivery fails.
+WEBHOOK_RETRY_DELAYS_S = env.list(
+    "WEBHOOK_RETRY_DELAYS_S",
+    cast=int,
+    default=[5, 60, 300, 1800, 3600, 7200, 14400, 28800, 28800],
+)
+WEBHOOK_RETRY_WINDOW_S = 24 * 3600
+STOCK_LOW_THRESHOLD = env.int("STOCK_LOW_THRESHOLD", default=5)
+# The importers behind the back office's import screen (the commands call them directly).
+INTEGRATION_IMPORTERS = {
+    "products": "catalog.imports.products_import",
+    "prices": "catalog.imports.prices_import",
+    "stock": "catalog.imports.stock_import",
+    "customers": "customers.imports.customers_import",
+}
+IMPORT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
 # --- product ----------------------------------------------------------------------------------
 

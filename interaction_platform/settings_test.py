@@ -31,6 +31,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"token": "1000/min", "lookup": "1000/min"},
 }
 SHOW_DEMO_LOGINS = False
+# The tests' webhook receiver listens on 127.0.0.1.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
 # Static files come straight from the apps (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -141,3 +141,16 @@ def smtp_server(settings: Any) -> Iterator[SmtpServer]:
         yield SmtpServer(host="127.0.0.1", port=port, messages=received)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def make_api_key(db: Any) -> Callable[..., tuple[Any, str]]:
+    """An integration API key (``integrations.models.ApiKey``) and its key, owned by an admin
+    unless told otherwise: ``key, secret = make_api_key("write:stock")``."""
+    from integrations.keys import api_key_create
+
+    def make(*scopes: str, owner: User | None = None, name: str = "ERP") -> tuple[Any, str]:
+        owner = owner or factories.UserFactory(role=Role.ADMIN)
+        return api_key_create(name=name, scopes=list(scopes), owner=owner)
+
+    return make

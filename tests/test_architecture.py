@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE_APPS = ("customers", "catalog", "orders")
+CORE_APPS = ("customers", "catalog", "orders", "integrations")
 
 # What each core app may not import, besides any channel and any API module.
 FORBIDDEN_CORE_IMPORTS = {
     "catalog": ("customers", "orders"),
     "customers": ("catalog", "orders"),
     "orders": (),
+    # Webhooks, API keys, idempotency and the import machinery: every core app may use them,
+    # so they may use none of the core apps.
+    "integrations": ("customers", "catalog", "orders"),
 }
 # Modules that speak HTTP: the core's domain code must not depend on them.
 API_MODULES = (
@@ -109,4 +112,17 @@ def test_customers_may_not_import_orders() -> None:
     assert problems == [
         "customers/_architecture_probe.py:1 imports orders.services: customers must not depend "
         "on orders"
+    ]
+
+
+def test_integrations_may_not_import_the_core_apps() -> None:
+    source = "from catalog.models import Variant\nimport customers.identity\n"
+    problems = _violations("integrations", "integrations/_architecture_probe.py", source)
+    assert problems == [
+        "integrations/_architecture_probe.py:1 imports catalog.models: integrations must not "
+        "depend on catalog",
+        "integrations/_architecture_probe.py:1 imports catalog.models.Variant: integrations "
+        "must not depend on catalog",
+        "integrations/_architecture_probe.py:2 imports customers.identity: integrations must "
+        "not depend on customers",
     ]

@@ -55,10 +55,19 @@ def catalog_data(db: Any) -> None:
     factories.PriceFactory(variant=variant)
 
 
-@pytest.fixture(params=["anonymous", Role.SHOPPER, Role.AGENT])
+@pytest.fixture(params=["anonymous", Role.SHOPPER, Role.AGENT, "integration"])
 def auth_headers(request: pytest.FixtureRequest, db: Any) -> dict[str, str]:
     if request.param == "anonymous":
         return {}
+    if request.param == "integration":
+        # another system's API key with every scope: reaches the sync, export and webhook
+        # endpoints' real answers
+        from integrations.keys import api_key_create
+        from integrations.models import Scope
+
+        owner = factories.UserFactory(role=Role.ADMIN)
+        _api_key, key = api_key_create(name="contract", scopes=list(Scope.values), owner=owner)
+        return {"Authorization": f"ApiKey {key}"}
     user = factories.UserFactory(role=request.param)
     if request.param == Role.SHOPPER:
         factories.CustomerFactory(user=user)

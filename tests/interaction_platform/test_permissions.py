@@ -30,6 +30,11 @@ EXPECTED_ROLES: dict[Action, set[str]] = {
     A.CONSOLE_USE: {"agent", "admin"},
     A.MARKETING_USE: {"marketer", "admin"},
     A.AUDIT_VIEW: {"admin"},
+    A.ORDER_EXPORT: {"admin"},
+    A.CUSTOMER_EXPORT_PERSONAL: {"admin"},
+    A.CUSTOMER_EXPORT_ANONYMISED: {"marketer", "admin"},
+    A.TIMELINE_EXPORT: {"admin"},
+    A.WEBHOOK_MANAGE: {"admin"},
 }
 
 
