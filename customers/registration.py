@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, Identity, IdentityKind
+from customers.webhook_payloads import customer_created_payload
+from integrations.webhooks import webhook_emit
 from interaction_platform.choices import Channel
 from interaction_platform.errors import Conflict
 
@@ -56,6 +58,11 @@ def customer_create_for_login(
         )
         Identity.objects.create(
             customer=customer, kind=IdentityKind.EMAIL, value=email, source="sign-up"
+        )
+        webhook_emit(
+            event_type="customer.created",
+            payload=customer_created_payload(customer=customer),
+            idempotency_key=f"customer.created:{customer.public_id}",
         )
     Identity.objects.create(
         customer=customer, kind=IdentityKind.USER_ID, value=str(user.pk), source="sign-up"

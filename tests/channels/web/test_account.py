@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from customers.models import Case, ConsentRecord, Customer, Identity
+from integrations.models import WebhookEvent
 from interaction_platform.accounts.models import Role, User
 from tests import factories
 
@@ -60,6 +61,19 @@ class TestSignUp:
             ("email", True, "sign-up form")
         ]
         assert client.session["_auth_user_id"] == str(user.pk)
+
+    def test_a_new_customer_is_announced_to_subscribed_systems(self, client: Client) -> None:
+        client.post("/account/signup/", SIGN_UP)
+        customer = Customer.objects.get()
+        [event] = WebhookEvent.objects.all()
+        assert event.event_type == "customer.created"
+        assert event.payload["id"] == str(customer.public_id)
+        assert event.payload["email"] == "noor.devries@example.com"
+
+    def test_adopting_a_known_customer_announces_nothing_new(self, client: Client) -> None:
+        factories.CustomerFactory(email="noor.devries@example.com")
+        client.post("/account/signup/", SIGN_UP)
+        assert WebhookEvent.objects.count() == 0
 
     def test_marketing_is_off_unless_ticked(self, client: Client) -> None:
         client.post("/account/signup/", SIGN_UP)
