@@ -136,6 +136,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# The sweep drains inbox rows whose wake-up message was lost (a Redis restart, a killed worker).
+INBOX_SWEEP_INTERVAL_S = env.float("INBOX_SWEEP_INTERVAL_S", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "customers.inbox_sweep": {
+        "task": "customers.inbox_sweep",
+        "schedule": INBOX_SWEEP_INTERVAL_S,
+        # a sweep that waited longer than its interval is superseded by the next one
+        "options": {"expires": INBOX_SWEEP_INTERVAL_S},
+    },
+}
 
 # --- auth -------------------------------------------------------------------------------------
 
