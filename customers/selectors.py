@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from customers import identity
-from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind
+from customers.models import (
+    Case,
+    CaseStatus,
+    Customer,
+    Identity,
+    IdentityKind,
+    MergeReview,
+    MergeReviewStatus,
+    TimelineEvent,
+)
 
 # A chain of merges is short (each merge points at the survivor); the cap guards against a cycle.
 MAX_MERGE_HOPS = 10
@@ -71,3 +83,79 @@ def customers_per_home_store() -> list[dict[str, Any]]:
         .order_by("-customers", "home_store__name")
     )
     return [dict(row) for row in rows]
+
+
+def customer_get_live(*, public_id: uuid.UUID) -> Customer | None:
+    """The live customer behind ``public_id`` (following merges), with identities; None when
+    unknown or erased."""
+    found = Customer.objects.filter(public_id=public_id).first()
+    if found is None:
+        return None
+    customer = customer_resolve_merged(customer=found)
+    if customer.erased_at is not None:
+        return None
+    return customer_list_with_identities().get(pk=customer.pk)
+
+
+@dataclass(frozen=True)
+class TimelinePosition:
+    """Where a page of a timeline ended: the last event's time and id (newest first)."""
+
+    occurred_at: datetime
+    event_id: int
+
+
+TIMELINE_FIELDS = (
+    "id",
+    "message_id",
+    "occurred_at",
+    "received_at",
+    "channel",
+    "type",
+    "source",
+    "store__code",
+    "order__number",
+    "properties",
+)
+
+
+def timeline_list(
+    *,
+    customer: Customer,
+    after: TimelinePosition | None = None,
+    channel: str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """A page of ``customer``'s timeline, newest first, as plain rows (``TIMELINE_FIELDS``).
+
+    Keyset pagination: ``after`` is the position of the previous page's last row, so that a
+    deep page costs what the first one does (the index is customer, occurred_at desc, id desc).
+    ``since`` is inclusive, ``until`` exclusive."""
+    events = TimelineEvent.objects.filter(customer=customer)
+    if after is not None:
+        # "(occurred_at, id) < (t, i)", written so the index range starts at t
+        events = events.filter(occurred_at__lte=after.occurred_at).exclude(
+            occurred_at=after.occurred_at, id__gte=after.event_id
+        )
+    if channel:
+        events = events.filter(channel=channel)
+    if event_type:
+        events = events.filter(type=event_type)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lt=until)
+    return list(events.order_by("-occurred_at", "-id").values(*TIMELINE_FIELDS)[:limit])
+
+
+def merge_review_list(*, status: MergeReviewStatus | None = None) -> QuerySet[MergeReview]:
+    """The review queue, most recently seen first, with both customers and their identities."""
+    reviews = MergeReview.objects.select_related(
+        "first_customer", "second_customer"
+    ).prefetch_related("first_customer__identities", "second_customer__identities")
+    if status is not None:
+        reviews = reviews.filter(status=status)
+    return reviews.order_by("-last_seen_at", "-id")
