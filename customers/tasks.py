@@ -10,16 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from customers.inbox import inbox_drain, inbox_is_stale
+from customers.inbox import inbox_drain, inbox_is_stale, inbox_wake
 
 # One task drains a bounded number of batches, then hands over to a fresh task so that a busy
 # inbox never pins a worker and the sweep can always run.
 MAX_BATCHES_PER_TASK = 20
-# A row woken normally is processed within moments; one pending longer lost its wake-up.
-SWEEP_AFTER = timedelta(seconds=10)
-
 _DATABASE_TROUBLE = (OperationalError, InterfaceError)
 
 
@@ -36,7 +34,7 @@ def inbox_process() -> int:
     """Drain the inbox. Returns how many rows were processed."""
     processed, is_empty = inbox_drain(max_batches=MAX_BATCHES_PER_TASK)
     if not is_empty:
-        inbox_process.delay()
+        inbox_wake()
     return processed
 
 
@@ -50,10 +48,11 @@ def inbox_process() -> int:
 )
 def inbox_sweep() -> int:
     """Run by celery beat: drain the inbox when a row has waited too long, because its wake-up
-    message was lost (a broker restart, a killed worker, a failed publish)."""
-    if not inbox_is_stale(older_than=SWEEP_AFTER):
+    message was lost (a broker restart, a killed worker, a failed publish). A row woken normally
+    is processed within moments; one that waited a whole sweep interval lost its wake-up."""
+    if not inbox_is_stale(older_than=timedelta(seconds=settings.INBOX_SWEEP_INTERVAL_S)):
         return 0
     processed, is_empty = inbox_drain(max_batches=MAX_BATCHES_PER_TASK)
     if not is_empty:
-        inbox_process.delay()
+        inbox_wake()
     return processed
