@@ -269,7 +269,11 @@ class _QueryParameters(serializers.Serializer):
     refused, like any other value that does not fit."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        empty = [name for name in self.fields if self.initial_data.get(name) == ""]
+        empty = sorted(
+            str(name)
+            for name in self.initial_data
+            if name in self.fields and not self.initial_data[name]
+        )
         if empty:
             raise serializers.ValidationError(
                 {name: ["Give a value, or leave the parameter out."] for name in empty}

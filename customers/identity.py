@@ -132,7 +132,7 @@ class EventIdentifiers:
     lookup_only: tuple[IdentityKey, ...] = ()
 
     def all_keys(self) -> tuple[IdentityKey, ...]:
-        return tuple(sorted({*self.keys, *self.lookup_only}, key=lambda k: k.strength))
+        return tuple(sorted({*self.keys, *self.lookup_only}, key=lambda k: (k.strength, k.value)))
 
 
 @dataclass(frozen=True)
@@ -306,6 +306,8 @@ class PlannedMerge:
     absorbed: CustomerRef
     survivor: CustomerRef
     message_id: str
+    source: str = ""
+    identifiers: tuple[IdentityKey, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -387,7 +389,13 @@ class ResolutionPlan:
             for other in found:
                 if other != target:
                     self.merges.append(
-                        PlannedMerge(absorbed=other, survivor=target, message_id=message_id)
+                        PlannedMerge(
+                            absorbed=other,
+                            survivor=target,
+                            message_id=message_id,
+                            source=source,
+                            identifiers=identifiers.all_keys(),
+                        )
                     )
                     self._survivor_of[other] = target
         for key in missing:

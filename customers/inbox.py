@@ -37,6 +37,7 @@ from customers.identity import (
     CustomerRef,
     EventIdentifiers,
     IdentityKey,
+    PlannedConflict,
     ProfileHints,
     ResolutionPlan,
     ref_pk,
@@ -430,20 +431,37 @@ class _Batch:
             Customer.objects.bulk_update(changed, [*_STATS_FIELDS, "updated_at"])
 
     def _run_merges(self, plan: ResolutionPlan, locked: Mapping[int, Customer]) -> None:
-        """Run the planned merges in order. Fresh customers were created by this transaction;
-        the existing ones are locked."""
-        fresh = {ref_pk(customer): customer for customer in plan.fresh}
+        """Run the planned merges in order (fresh customers were created by this transaction;
+        the existing ones are locked). A merge that another app's rules refuse (a unique
+        constraint on its rows) becomes a review for an agent instead of failing the batch."""
         for planned in plan.merges:
             absorbed_pk, survivor_pk = ref_pk(planned.absorbed), ref_pk(planned.survivor)
             absorbed = locked.get(absorbed_pk) or Customer.objects.get(pk=absorbed_pk)
             survivor = locked.get(survivor_pk) or Customer.objects.get(pk=survivor_pk)
-            assert absorbed_pk in locked or absorbed_pk in fresh
-            merge_locked(
-                absorbed=absorbed,
-                survivor=survivor,
-                reason=MergeReason.EVENT,
-                message_id=planned.message_id,
-            )
+            try:
+                with transaction.atomic():
+                    merge_locked(
+                        absorbed=absorbed,
+                        survivor=survivor,
+                        reason=MergeReason.EVENT,
+                        message_id=planned.message_id,
+                    )
+            except IntegrityError:
+                logger.warning(
+                    "merge of customer %s into %s refused by a constraint; sent to review",
+                    absorbed_pk,
+                    survivor_pk,
+                    exc_info=True,
+                )
+                plan.conflicts.append(
+                    PlannedConflict(
+                        placed_on=planned.survivor,
+                        other=planned.absorbed,
+                        identifiers=planned.identifiers,
+                        message_id=planned.message_id,
+                        source=planned.source,
+                    )
+                )
 
     def _record_conflicts(self, plan: ResolutionPlan) -> None:
         """One review per pair of people, however often they meet: new pairs are inserted,

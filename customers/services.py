@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers import identity
@@ -107,8 +107,9 @@ def customer_merge(
     Locks both customers.
 
     Raises InvalidInput when both are the same customer, Conflict when either is merged or
-    erased already, or when ``absorbed`` has a login (the profile with the login must survive;
-    two logins are never merged)."""
+    erased already, when ``absorbed`` has a login (the profile with the login must survive;
+    two logins are never merged), or when moving the rows breaks a constraint of their app
+    (e.g. two open carts, while the cart model has no ``merge_customer_rows``)."""
     if survivor.pk == absorbed.pk:
         raise InvalidInput("A customer cannot be merged into itself.", code="same_customer")
     locked = customers_lock(ids=[survivor.pk, absorbed.pk])
@@ -125,9 +126,20 @@ def customer_merge(
             else "The profile with a login must be the one that stays."
         )
         raise Conflict(message, code="login_must_survive")
-    return merge_locked(
-        absorbed=absorbed, survivor=survivor, reason=reason, message_id=message_id, actor=actor
-    )
+    try:
+        with transaction.atomic():
+            return merge_locked(
+                absorbed=absorbed,
+                survivor=survivor,
+                reason=reason,
+                message_id=message_id,
+                actor=actor,
+            )
+    except IntegrityError as error:
+        raise Conflict(
+            f"The merge would break a rule of the customer's records: {error}",
+            code="merge_refused",
+        ) from error
 
 
 @transaction.atomic

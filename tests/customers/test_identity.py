@@ -158,7 +158,15 @@ class TestResolutionPlan:
     def test_an_anonymous_profile_folds_into_the_known_one(self) -> None:
         resolution = plan({key(ANON, "a-1"): 3, key(USER, "u-1"): 9}, {3: False, 9: True})
         assert place(resolution, ids(key(ANON, "a-1"), key(USER, "u-1"))) == 9
-        assert resolution.merges == [PlannedMerge(absorbed=3, survivor=9, message_id="m")]
+        assert resolution.merges == [
+            PlannedMerge(
+                absorbed=3,
+                survivor=9,
+                message_id="m",
+                source="s",
+                identifiers=(key(USER, "u-1"), key(ANON, "a-1")),
+            )
+        ]
         # later events of the anonymous id follow the merge
         assert place(resolution, ids(key(ANON, "a-1"))) == 9
 
@@ -166,7 +174,15 @@ class TestResolutionPlan:
         resolution = plan({key(ANON, "a-1"): 8, key(USER, "old"): 5}, {8: False, 5: False})
         alias = EventIdentifiers(keys=(key(ANON, "a-1"),), lookup_only=(key(USER, "old"),))
         assert place(resolution, alias) == 5
-        assert resolution.merges == [PlannedMerge(absorbed=8, survivor=5, message_id="m")]
+        assert resolution.merges == [
+            PlannedMerge(
+                absorbed=8,
+                survivor=5,
+                message_id="m",
+                source="s",
+                identifiers=(key(USER, "old"), key(ANON, "a-1")),
+            )
+        ]
 
     def test_two_known_people_are_never_merged(self) -> None:
         resolution = plan({key(USER, "u-1"): 4, key(EMAIL, "b@x.nl"): 6}, {4: True, 6: True})

@@ -329,6 +329,28 @@ class TestConflicts:
         process()
         assert MergeReview.objects.get().occurrences == 3
 
+    def test_a_merge_another_app_refuses_goes_to_review_and_the_batch_goes_on(self) -> None:
+        # given: an anonymous visitor and a known customer, each with an open cart (and no
+        # cart hook to fold them), and an unrelated event in the same batch
+        send(event("page", anonymousId="a-1"), event(userId="u-1"))
+        process()
+        visitor, known = customer_of("anonymous_id", "a-1"), customer_of("user_id", "u-1")
+        factories.CartFactory(customer=visitor)
+        factories.CartFactory(customer=known)
+        # when
+        send(
+            event("identify", anonymousId="a-1", userId="u-1", messageId="link"),
+            event(userId="u-2", messageId="other"),
+        )
+        process()
+        # then
+        assert Merge.objects.count() == 0
+        assert TimelineEvent.objects.get(message_id="link").customer_id == known.pk
+        assert TimelineEvent.objects.filter(message_id="other").exists()
+        review = MergeReview.objects.get()
+        assert {review.first_customer_id, review.second_customer_id} == {visitor.pk, known.pk}
+        assert set(InboxEvent.objects.values_list("status", flat=True)) == {"done"}
+
 
 class TestStoresAndInternalEvents:
     def test_a_physical_touchpoint_names_its_store_by_code(self, store: Any) -> None:
