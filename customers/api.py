@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
@@ -224,6 +224,7 @@ class CustomerDetailView(APIView):
     )
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         customer = _staff_customer(request, public_id, Action.CUSTOMER_VIEW)
+        prefetch_related_objects([customer], "identities")
         if getattr(request.user, "is_staff_member", False):
             services.access_log_record(
                 actor=request.user,

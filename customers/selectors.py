@@ -86,15 +86,13 @@ def customers_per_home_store() -> list[dict[str, Any]]:
 
 
 def customer_get_live(*, public_id: uuid.UUID) -> Customer | None:
-    """The live customer behind ``public_id`` (following merges), with identities; None when
-    unknown or erased."""
-    found = Customer.objects.filter(public_id=public_id).first()
+    """The live customer behind ``public_id`` (following merges); None when unknown or erased.
+    One query unless the profile was merged."""
+    found = Customer.objects.select_related("home_store").filter(public_id=public_id).first()
     if found is None:
         return None
     customer = customer_resolve_merged(customer=found)
-    if customer.erased_at is not None:
-        return None
-    return customer_list_with_identities().get(pk=customer.pk)
+    return None if customer.erased_at is not None else customer
 
 
 @dataclass(frozen=True)
