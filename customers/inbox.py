@@ -157,6 +157,10 @@ class _Unprocessable(Exception):
     """Bad data: recorded on the row, never retried."""
 
 
+class InboxContention(Exception):
+    """A batch kept losing races for new identifiers, or meeting deadlocks: try again later."""
+
+
 class _RaceLost(Exception):
     """Another worker committed an identifier this batch meant to create: run it again."""
 
@@ -166,22 +170,23 @@ def inbox_process_batch(*, batch_size: int = BATCH_SIZE) -> int:
     rows were claimed (0 when the inbox is empty or every pending row is being worked on).
 
     A batch that lost a race for a new identifier or met a deadlock runs again (up to
-    MAX_TRIES). A batch that fails on its data is processed again one row at a time, so that
-    only the rows that fail on their own are marked failed. Raises OperationalError when the
-    database keeps failing (the task retries later; the rows stay pending)."""
+    MAX_TRIES, then InboxContention is raised). A batch that fails on its data is processed
+    again one row at a time, so that only the rows that fail on their own are marked failed.
+    Raises OperationalError when the database fails. Either way the rows stay pending and the
+    task retries later."""
     for attempt in range(1, MAX_TRIES + 1):
         try:
             return _process(batch_size=batch_size)
         except _RaceLost:
             logger.info("inbox batch lost a race for a new identifier (try %d)", attempt)
         except OperationalError as error:
-            if not _is_transient(error) or attempt == MAX_TRIES:
+            if not _is_transient(error):
                 raise
             logger.info("inbox batch met %s (try %d)", error, attempt)
         except (DatabaseError, ValueError, TypeError, KeyError, AttributeError):
             logger.exception("inbox batch failed; processing its rows one at a time")
             return _process_one_by_one(batch_size=batch_size)
-    return _process(batch_size=batch_size)
+    raise InboxContention(f"an inbox batch lost {MAX_TRIES} races or deadlocks in a row")
 
 
 def inbox_drain(*, max_batches: int) -> tuple[int, bool]:

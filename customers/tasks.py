@@ -13,19 +13,19 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from customers.inbox import inbox_drain, inbox_is_stale, inbox_wake
+from customers.inbox import InboxContention, inbox_drain, inbox_is_stale, inbox_wake
 
 # One task drains a bounded number of batches, then hands over to a fresh task so that a busy
 # inbox never pins a worker and the sweep can always run.
 MAX_BATCHES_PER_TASK = 20
-_DATABASE_TROUBLE = (OperationalError, InterfaceError)
+_TRANSIENT = (OperationalError, InterfaceError, InboxContention)
 
 
 @shared_task(
     name="customers.inbox_process",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=_DATABASE_TROUBLE,
+    autoretry_for=_TRANSIENT,
     retry_backoff=True,
     retry_backoff_max=60,
     max_retries=5,
@@ -42,7 +42,7 @@ def inbox_process() -> int:
     name="customers.inbox_sweep",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=_DATABASE_TROUBLE,
+    autoretry_for=_TRANSIENT,
     retry_backoff=True,
     max_retries=3,
 )

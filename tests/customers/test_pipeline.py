@@ -10,8 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
+import customers.inbox as inbox
 from customers.inbox import inbox_accept, inbox_process_batch
 from customers.models import (
     Customer,
@@ -22,7 +25,8 @@ from customers.models import (
     MergeReview,
     TimelineEvent,
 )
-from customers.tasks import inbox_sweep
+from customers.services import inbox_retry_failed
+from customers.tasks import inbox_process, inbox_sweep
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -369,7 +373,6 @@ class TestBadRows:
         # given: three events, one of which trips the worker
         send(event(userId="u-1", messageId="ok-1"), event(userId="u-1", messageId="poison"))
         send(event(userId="u-2", messageId="ok-2"))
-        import customers.inbox as inbox
 
         read_row = inbox._read_row
 
@@ -394,13 +397,64 @@ class TestBadRows:
         assert inbox_process_batch() == 0  # not retried for ever
 
     def test_failed_rows_can_be_processed_again(self) -> None:
-        from customers.services import inbox_retry_failed
 
         send(event(userId="u-1"))
         InboxEvent.objects.update(status=InboxStatus.FAILED, error="was broken")
         assert inbox_retry_failed(ids=InboxEvent.objects.values_list("pk", flat=True)) == 1
         process()
         assert (InboxEvent.objects.get().status, TimelineEvent.objects.count()) == ("done", 1)
+
+
+class TestContention:
+    def test_a_deadlock_is_retried(self, monkeypatch: pytest.MonkeyPatch) -> None:
+
+        send(event(userId="u-1"))
+        real_process = inbox._process
+        calls: list[int] = []
+
+        class Deadlock(Exception):
+            pgcode = "40P01"
+
+        def deadlock_once(**options: Any) -> int:
+            calls.append(1)
+            if len(calls) == 1:
+                raise OperationalError("deadlock detected") from Deadlock()
+            return real_process(**options)
+
+        monkeypatch.setattr(inbox, "_process", deadlock_once)
+        assert inbox_process_batch() == 1
+        assert (len(calls), TimelineEvent.objects.count()) == (2, 1)
+
+    def test_a_batch_that_keeps_losing_races_is_left_for_later(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+
+        send(event(userId="u-1"))
+
+        def always_lose(**options: Any) -> int:
+            raise inbox._RaceLost
+
+        monkeypatch.setattr(inbox, "_process", always_lose)
+        with pytest.raises(inbox.InboxContention, match="lost 5 races or deadlocks in a row"):
+            inbox_process_batch()
+        assert InboxEvent.objects.get().status == "pending"
+
+    def test_a_database_error_that_is_not_transient_is_not_retried_blindly(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+
+        send(event(userId="u-1"))
+        calls: list[int] = []
+
+        def database_gone(**options: Any) -> int:
+            calls.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(inbox, "_process", database_gone)
+        with pytest.raises(OperationalError):
+            inbox_process_batch()
+        assert len(calls) == 1
+        assert InboxEvent.objects.get().status == "pending"
 
 
 class TestWakeUpsAndSweep:
@@ -410,12 +464,9 @@ class TestWakeUpsAndSweep:
         caplog: pytest.LogCaptureFixture,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
-        from kombu.exceptions import OperationalError
-
-        from customers.tasks import inbox_process
 
         def broker_down(*args: Any, **kwargs: Any) -> None:
-            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+            raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
         monkeypatch.setattr(inbox_process, "apply_async", broker_down)
         with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
