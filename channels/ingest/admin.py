@@ -63,6 +63,5 @@ class SourceAdmin(admin.ModelAdmin):
             "source": source,
             "write_key": key,
         }
-        response = TemplateResponse(request, "ingest/admin/write_key.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        # admin views are never cached (no-store), so the key stays on this one page
+        return TemplateResponse(request, "ingest/admin/write_key.html", context)

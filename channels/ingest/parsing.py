@@ -37,6 +37,7 @@ MAX_MESSAGE_ID_LENGTH = 200  # TimelineEvent.message_id
 MAX_EVENT_NAME_LENGTH = 100  # TimelineEvent.type
 _OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 _TIME_FIELDS = ("timestamp", "sentAt", "originalTimestamp")
+_NOT_A_TIME = "'{name}' is not an ISO 8601 time, e.g. 2024-05-01T12:00:00.000Z."
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def read_batch(document: Mapping[str, Any], *, received_at: datetime) -> list[di
             "'context' must be an object.", fields={"context": ["Must be an object."]}
         )
     batch_sent_at = document.get("sentAt")
+    if batch_sent_at is not None and _parse_time(batch_sent_at) is None:
+        raise _invalid("", _NOT_A_TIME.format(name="sentAt"), field="sentAt")
     events = []
     for index, raw in enumerate(batch):
         if not isinstance(raw, dict):
@@ -253,11 +256,7 @@ def _set_times(event: dict[str, Any], *, where: str, received_at: datetime) -> N
             continue
         parsed = _parse_time(value)
         if parsed is None:
-            raise _invalid(
-                where,
-                f"'{name}' is not an ISO 8601 time, e.g. 2024-05-01T12:00:00.000Z.",
-                field=name,
-            )
+            raise _invalid(where, _NOT_A_TIME.format(name=name), field=name)
         times[name] = parsed
     original = times.get("timestamp")
     if original is None:
