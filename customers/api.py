@@ -4,7 +4,6 @@ customer's profile and unified timeline (every read audited), and the merge revi
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from django.core import signing
@@ -292,15 +291,11 @@ class TimelineQuerySerializer(_QueryParameters):
 
     def validate_cursor(self, value: str) -> selectors.TimelinePosition:
         try:
-            occurred_at, event_id = signing.loads(value, salt=_CURSOR_SALT)
-            position = selectors.TimelinePosition(
-                occurred_at=_parse_cursor_time(occurred_at), event_id=int(event_id)
-            )
+            return timeline_cursor_decode(value)
         except (signing.BadSignature, TypeError, ValueError) as error:
             raise serializers.ValidationError(
                 "Not a cursor this API gave out; pass next_cursor unchanged."
             ) from error
-        return position
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -310,11 +305,18 @@ class TimelineQuerySerializer(_QueryParameters):
         return attrs
 
 
-def _parse_cursor_time(value: object) -> datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+def timeline_cursor_encode(position: selectors.TimelinePosition) -> str:
+    """An opaque, signed cursor: a client can pass it back but not forge or alter it."""
+    return signing.dumps([position.occurred_at.isoformat(), position.event_id], salt=_CURSOR_SALT)
+
+
+def timeline_cursor_decode(value: str) -> selectors.TimelinePosition:
+    """Raises BadSignature for a cursor this API did not sign, ValueError for a bad one."""
+    occurred_at, event_id = signing.loads(value, salt=_CURSOR_SALT)
+    parsed = parse_datetime(occurred_at) if isinstance(occurred_at, str) else None
     if parsed is None:
         raise ValueError("no time in the cursor")
-    return parsed
+    return selectors.TimelinePosition(occurred_at=parsed, event_id=int(event_id))
 
 
 def _timeline_page(request: Request, customer: Customer) -> Response:
@@ -335,8 +337,8 @@ def _timeline_page(request: Request, customer: Customer) -> Response:
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        next_cursor = signing.dumps(
-            [last["occurred_at"].isoformat(), last["id"]], salt=_CURSOR_SALT
+        next_cursor = timeline_cursor_encode(
+            selectors.TimelinePosition(occurred_at=last["occurred_at"], event_id=last["id"])
         )
     results = [
         {

@@ -31,7 +31,7 @@ def post_events(
     if write_key is not None:
         headers["Authorization"] = basic_auth(write_key)
     if compress:
-        data = gzip.compress(data)
+        data = gzip.compress(data, mtime=0)
         headers["Content-Encoding"] = "gzip"
     return client.post(path, data, content_type="application/json", headers=headers)
 

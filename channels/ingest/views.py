@@ -38,9 +38,11 @@ def intake(request: HttpRequest, *, event_type: str | None) -> JsonResponse:
     received_at = timezone.now()
     try:
         limit = parsing.MAX_BATCH_BYTES if event_type is None else parsing.MAX_EVENT_BYTES
+        # the body is read before any refusal, so a keep-alive connection stays usable
+        raw = _read_body(request, limit=limit)
         source = _source_from_header(request)
         body = parsing.decompress(
-            body=_read_body(request, limit=limit),
+            body=raw,
             content_encoding=request.headers.get("Content-Encoding", ""),
             limit=limit,
         )

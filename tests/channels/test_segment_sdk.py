@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from segment.analytics import Client
+from segment.analytics import request as segment_request
 from segment.analytics.request import APIError
 
 from customers.models import Customer, Identity, TimelineEvent
@@ -15,6 +17,16 @@ from tests import factories
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CONSENT = {"consent": {"categoryPreferences": {"Analytics": True}}}
+
+
+@pytest.fixture(autouse=True)
+def _one_connection_per_request(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK keeps one keep-alive HTTP session per process. The live server's request thread
+    for a kept-alive connection would outlive the test's shared in-memory database connection;
+    a session that closes each connection after its answer leaves no such thread behind."""
+    session = requests.Session()
+    session.headers["Connection"] = "close"
+    monkeypatch.setattr(segment_request, "_session", session)
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["json", "gzip"])
