@@ -250,6 +250,8 @@ def profile_hints_from_event(payload: Mapping[str, Any]) -> ProfileHints:
 
 def is_anonymous_event(payload: Mapping[str, Any]) -> bool:
     """True when the event names nobody: no usable user id, e-mail, phone or loyalty number."""
+    if usable_id(payload.get("userId")) is not None:
+        return False  # most events: no need to look at the traits
     found = identifiers_from_event(payload, is_shared_device=False)
     return all(key.is_anonymous for key in found.keys)
 

@@ -20,6 +20,7 @@ order) is handled the same way.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from customers import identity
+from customers import bulk, identity
 from customers.identity import (
     CustomerRef,
     EventIdentifiers,
@@ -94,24 +95,21 @@ def inbox_accept(
     analytics consent are not stored: they are counted per day in DroppedEventCount.
     Nothing is stored when anything fails."""
     channel = Channel(channel)
-    kept: list[InboxEvent] = []
+    kept: list[tuple[str, str]] = []
     dropped = 0
     for event in events:
         if identity.is_anonymous_event(event) and not identity.has_analytics_consent(event):
             dropped += 1
             continue
-        kept.append(
-            InboxEvent(
-                message_id=event["messageId"],
-                source=source,
-                channel=channel,
-                is_shared_device=is_shared_device,
-                payload=event,
-                received_at=received_at,
-            )
-        )
+        kept.append((event["messageId"], json.dumps(event, separators=(",", ":"))))
     with transaction.atomic():
-        InboxEvent.objects.bulk_create(kept)
+        bulk.inbox_insert(
+            events=kept,
+            source=source,
+            channel=channel,
+            is_shared_device=is_shared_device,
+            received_at=received_at,
+        )
         if dropped:
             _count_dropped(
                 day=timezone.localdate(received_at),
@@ -372,17 +370,17 @@ class _Batch:
         if not plan.new_identities:
             return
         wanted = {item.key: ref_pk(item.customer) for item in plan.new_identities}
-        Identity.objects.bulk_create(
+        bulk.identities_insert(
             [
-                Identity(
+                bulk.IdentityRow(
+                    customer_id=ref_pk(item.customer),
                     kind=item.key.kind,
                     value=item.key.value,
-                    customer_id=ref_pk(item.customer),
                     source=item.source[:100],
                 )
                 for item in sorted(plan.new_identities, key=lambda item: item.key)
             ],
-            ignore_conflicts=True,
+            created_at=self.now,
         )
         if _identity_owners(wanted) != wanted:
             raise _RaceLost
@@ -432,8 +430,7 @@ class _Batch:
             if _stats_of(customer) != before:
                 customer.updated_at = self.now
                 changed.append(customer)
-        if changed:
-            Customer.objects.bulk_update(changed, [*_STATS_FIELDS, "updated_at"])
+        bulk.customers_stats_save(changed)
 
     def _run_merges(self, plan: ResolutionPlan, locked: Mapping[int, Customer]) -> None:
         """Run the planned merges in order (fresh customers were created by this transaction;
@@ -524,21 +521,8 @@ class _Batch:
             )
 
 
-_STATS_FIELDS = (
-    "first_seen_at",
-    "last_seen_at",
-    "channels_used",
-    "channel_count",
-    "is_identified",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-)
-
-
 def _stats_of(customer: Customer) -> tuple[Any, ...]:
-    return tuple(getattr(customer, name) for name in _STATS_FIELDS)
+    return tuple(getattr(customer, name) for name in bulk.STATS_FIELDS)
 
 
 def _keys(event: _Event) -> tuple[IdentityKey, ...]:
@@ -617,9 +601,9 @@ def _read_row(row: InboxEvent) -> _Event:
 def _append_to_timeline(placed: list[_Event]) -> None:
     """Insert the events in message-id order (concurrent workers meeting the same id wait for
     each other in one order); an id already on the timeline is skipped."""
-    TimelineEvent.objects.bulk_create(
+    bulk.timeline_insert(
         [
-            TimelineEvent(
+            bulk.TimelineRow(
                 customer_id=_customer_pk(event),
                 occurred_at=event.occurred_at,
                 received_at=event.row.received_at,
@@ -632,8 +616,7 @@ def _append_to_timeline(placed: list[_Event]) -> None:
                 properties=event.properties,
             )
             for event in sorted(placed, key=lambda event: event.row.message_id)
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 
