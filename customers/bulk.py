@@ -21,6 +21,27 @@ from django.db import connection
 
 from customers.models import Customer, Identity, InboxEvent, InboxStatus, TimelineEvent
 
+# Claiming and marking done in one statement writes each row once. The rows stay locked by
+# this transaction (SKIP LOCKED lets other workers pass them by); should it roll back, they are
+# pending again.
+_INBOX_CLAIM = """
+UPDATE customers_inboxevent SET status = 'done', processed_at = %s
+WHERE id IN (
+    SELECT id FROM customers_inboxevent WHERE status = 'pending'
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, message_id, source, channel, is_shared_device, payload, received_at
+"""
+
+_INBOX_CLAIM_THESE = """
+UPDATE customers_inboxevent SET status = 'done', processed_at = %s
+WHERE id IN (
+    SELECT id FROM customers_inboxevent WHERE status = 'pending' AND id = ANY(%s)
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, message_id, source, channel, is_shared_device, payload, received_at
+"""
+
 _INBOX_INSERT = """
 INSERT INTO customers_inboxevent
     (message_id, payload, source, channel, is_shared_device, received_at, status, attempts,
@@ -83,6 +104,47 @@ STATS_FIELDS = (
 
 def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+def inbox_claim(
+    *, batch_size: int, now: datetime, ids: Sequence[int] | None = None
+) -> list[InboxEvent]:
+    """Claim up to ``batch_size`` pending rows (of ``ids``, when given) for this transaction,
+    oldest first, skipping rows other workers hold, and mark them done as of ``now``: the
+    caller marks the ones that fail. Call inside a transaction."""
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            if ids is None:
+                cursor.execute(_INBOX_CLAIM, [now, batch_size])
+            else:
+                cursor.execute(_INBOX_CLAIM_THESE, [now, list(ids), batch_size])
+            rows = [
+                InboxEvent(
+                    pk=pk,
+                    message_id=message_id,
+                    source=source,
+                    channel=channel,
+                    is_shared_device=is_shared_device,
+                    payload=json.loads(payload) if isinstance(payload, str) else payload,
+                    received_at=received_at,
+                    status=InboxStatus.DONE,
+                    processed_at=now,
+                )
+                for pk, message_id, source, channel, is_shared_device, payload, received_at in (
+                    cursor.fetchall()
+                )
+            ]
+        return sorted(rows, key=lambda row: row.pk)
+    pending = InboxEvent.objects.select_for_update(skip_locked=True).filter(
+        status=InboxStatus.PENDING
+    )
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    rows = list(pending.order_by("id")[:batch_size])
+    InboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
+        status=InboxStatus.DONE, processed_at=now
+    )
+    return rows
 
 
 def inbox_insert(

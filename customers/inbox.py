@@ -203,26 +203,23 @@ def _is_transient(error: OperationalError) -> bool:
     return getattr(error.__cause__, "pgcode", None) in _TRANSIENT_PGCODES
 
 
-def _claim(*, batch_size: int, ids: Iterable[int] | None = None) -> list[InboxEvent]:
-    pending = InboxEvent.objects.select_for_update(skip_locked=True).filter(
-        status=InboxStatus.PENDING
-    )
-    if ids is not None:
-        pending = pending.filter(pk__in=list(ids))
-    return list(pending.order_by("id")[:batch_size])
-
-
-def _process(*, batch_size: int, ids: Iterable[int] | None = None) -> int:
+def _process(*, batch_size: int, ids: Sequence[int] | None = None) -> int:
     with transaction.atomic():
-        rows = _claim(batch_size=batch_size, ids=ids)
+        now = timezone.now()
+        rows = bulk.inbox_claim(batch_size=batch_size, now=now, ids=ids)
         if rows:
-            _Batch(rows).run()
+            _Batch(rows, now=now).run()
     return len(rows)
 
 
 def _process_one_by_one(*, batch_size: int) -> int:
     with transaction.atomic():
-        ids = [row.pk for row in _claim(batch_size=batch_size)]
+        ids = list(
+            InboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=InboxStatus.PENDING)
+            .order_by("id")
+            .values_list("pk", flat=True)[:batch_size]
+        )
     for pk in ids:
         try:
             _process(batch_size=1, ids=[pk])
@@ -259,10 +256,10 @@ class _Event:
 class _Batch:
     """One claimed batch, processed inside the caller's transaction."""
 
-    def __init__(self, rows: list[InboxEvent]) -> None:
-        self.rows = rows
+    def __init__(self, rows: list[InboxEvent], *, now: datetime) -> None:
+        self.rows = rows  # claimed, and marked done unless they fail
         self.failures: dict[int, str] = {}
-        self.now = timezone.now()
+        self.now = now
 
     def run(self) -> None:
         events = self._read()
@@ -286,7 +283,7 @@ class _Batch:
         self._update_stats(plan, placed, locked)
         self._run_merges(plan, locked)
         self._record_conflicts(plan)
-        self._mark_rows()
+        self._mark_failures()
 
     # reading
 
@@ -507,11 +504,7 @@ class _Batch:
             ignore_conflicts=True,
         )
 
-    def _mark_rows(self) -> None:
-        done = [row.pk for row in self.rows if row.pk not in self.failures]
-        InboxEvent.objects.filter(pk__in=done).update(
-            status=InboxStatus.DONE, processed_at=self.now
-        )
+    def _mark_failures(self) -> None:
         for pk, error in self.failures.items():
             InboxEvent.objects.filter(pk=pk).update(
                 status=InboxStatus.FAILED,

@@ -19,14 +19,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CONSENT = {"consent": {"categoryPreferences": {"Analytics": True}}}
 
 
+class _SessionPerRequest:
+    """Stands in for the SDK's process-wide keep-alive session: each post gets a session of its
+    own, closed once the answer is read. A kept-alive connection would leave the live server a
+    request thread that outlives the test's shared in-memory database connection."""
+
+    def post(self, url: str, **options: Any) -> requests.Response:
+        with requests.Session() as session:
+            return session.post(url, **options)
+
+
 @pytest.fixture(autouse=True)
-def _one_connection_per_request(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK keeps one keep-alive HTTP session per process. The live server's request thread
-    for a kept-alive connection would outlive the test's shared in-memory database connection;
-    a session that closes each connection after its answer leaves no such thread behind."""
-    session = requests.Session()
-    session.headers["Connection"] = "close"
-    monkeypatch.setattr(segment_request, "_session", session)
+def _no_kept_alive_connections(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(segment_request, "_session", _SessionPerRequest())
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["json", "gzip"])
