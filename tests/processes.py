@@ -126,8 +126,9 @@ def _redis_answers(port: int) -> bool:
         return False
 
 
-def process_env(*, database_name: str, redis_port: int, **extra: str) -> dict[str, str]:
-    """Production settings pointed at the test's database and the test's Redis."""
+def process_env(*, database_name: str, redis_port: int | None, **extra: str) -> dict[str, str]:
+    """Production settings pointed at the test's database and the test's Redis (without one,
+    Celery tasks run eagerly inside the process)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
     return {
         **clean,
@@ -137,7 +138,7 @@ def process_env(*, database_name: str, redis_port: int, **extra: str) -> dict[st
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0" if redis_port else "",
         "LOG_LEVEL": "WARNING",
         **extra,
     }

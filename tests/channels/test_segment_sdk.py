@@ -1,42 +1,42 @@
 """Done when: Segment's own Python SDK, pointed at our server unchanged, lands an anonymous
-visit, an identify and a track in the right customer's timeline."""
+visit, an identify and a track in the right customer's timeline. The server is a gunicorn this
+test starts on the test database (tasks run inside it: no broker needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from django.db import connection
 from segment.analytics import Client
-from segment.analytics import request as segment_request
 from segment.analytics.request import APIError
 
 from customers.models import Customer, Identity, TimelineEvent
 from tests import factories
+from tests.processes import Service, process_env, start_gunicorn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 CONSENT = {"consent": {"categoryPreferences": {"Analytics": True}}}
 
 
-class _SessionPerRequest:
-    """Stands in for the SDK's process-wide keep-alive session: each post gets a session of its
-    own, closed once the answer is read. A kept-alive connection would leave the live server a
-    request thread that outlives the test's shared in-memory database connection."""
-
-    def post(self, url: str, **options: Any) -> requests.Response:
-        with requests.Session() as session:
-            return session.post(url, **options)
+@pytest.fixture
+def server(transactional_db: Any, tmp_path: Path) -> Iterator[Service]:
+    env = process_env(database_name=connection.settings_dict["NAME"], redis_port=None)
+    gunicorn = start_gunicorn(env, tmp_path, workers=1)
+    yield gunicorn
+    gunicorn.stop()
 
 
-@pytest.fixture(autouse=True)
-def _no_kept_alive_connections(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(segment_request, "_session", _SessionPerRequest())
+def _url(server: Service) -> str:
+    return f"http://127.0.0.1:{server.port}"
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["json", "gzip"])
 def test_the_segment_sdk_lands_identify_and_track_on_the_right_timeline(
-    live_server: Any, compress: bool
+    server: Service, compress: bool
 ) -> None:
     # given: a source, a customer the events are not about, and the SDK as a shop would set it up
     factories.SourceFactory(name="web-store", channel="web", write_key="sdk-write-key")
@@ -44,7 +44,7 @@ def test_the_segment_sdk_lands_identify_and_track_on_the_right_timeline(
     errors: list[Any] = []
     sdk = Client(
         "sdk-write-key",
-        host=live_server.url,
+        host=_url(server),
         sync_mode=True,
         gzip=compress,
         max_retries=0,
@@ -88,8 +88,8 @@ def test_the_segment_sdk_lands_identify_and_track_on_the_right_timeline(
     assert Customer.objects.count() == 2
 
 
-def test_the_sdk_hears_a_refusal(live_server: Any) -> None:
-    sdk = Client("not-a-key", host=live_server.url, sync_mode=True, max_retries=0)
+def test_the_sdk_hears_a_refusal(server: Service) -> None:
+    sdk = Client("not-a-key", host=_url(server), sync_mode=True, max_retries=0)
     with pytest.raises(APIError) as refused:
         sdk.track(user_id="user-42", event="Order Completed")
     assert refused.value.status == 401
