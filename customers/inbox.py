@@ -9,13 +9,14 @@ the customers' statistics, run the merges the events called for and mark the row
 one transaction. A repeated or redelivered task therefore changes nothing, and a worker killed
 half-way leaves its rows pending for the next one (or for the periodic sweep).
 
-Concurrency. Customers are locked in id order (:mod:`customers.locks`) before anything about
-them is decided, so two workers never attach the same customer's events on stale knowledge.
-Two workers meeting the same *new* identifier both try to insert it; the unique (kind, value)
-constraint lets one win and makes the other wait for it. The loser notices, rolls its whole batch
-back and runs it again, now seeing the winner's customer: concurrent events for one new person
-give one customer. A deadlock (possible only when a merge survivor has to be locked out of
-order) is handled the same way.
+Concurrency. A batch decides on an unlocked read of its customers, then writes the new
+identifiers, then locks every customer it writes to (in id order, :mod:`customers.locks`) and
+checks that nothing it decided on changed meanwhile: none was merged, none became a known
+person. Holding the locks only for the writes lets two workers overlap. Two workers meeting the
+same *new* identifier both try to insert it; the unique (kind, value) constraint lets one win and
+makes the other wait for it. The loser notices, rolls its whole batch back and runs it again, now
+seeing the winner's customer: concurrent events for one new person give one customer. A batch
+whose check fails, or that meets a deadlock, is run again the same way.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from customers.identity import (
     ResolutionPlan,
     ref_pk,
 )
-from customers.locks import customers_lock_live
+from customers.locks import CustomerState, customers_lock, customers_read_live
 from customers.merging import merge_locked
 from customers.models import (
     Customer,
@@ -60,7 +61,7 @@ from interaction_platform.choices import Channel
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 # A batch that lost a race for a new identifier, or met a deadlock, is run again this often.
 MAX_TRIES = 5
 _TRANSIENT_PGCODES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
@@ -265,7 +266,7 @@ class _Batch:
         events = self._read()
         events = self._skip_known(events)
         owners = _identity_owners(key for event in events for key in _keys(event))
-        locked, live_of = customers_lock_live(
+        states, live_of = customers_read_live(
             ids={
                 *owners.values(),
                 *(e.internal_customer_id for e in events if e.internal_customer_id),
@@ -273,11 +274,12 @@ class _Batch:
         )
         plan = ResolutionPlan(
             owners={key: live_of[pk] for key, pk in owners.items() if pk in live_of},
-            identified={pk: customer.is_identified for pk, customer in locked.items()},
+            identified={pk: state.is_identified for pk, state in states.items()},
         )
         placed = [event for event in events if self._place(event, plan, live_of)]
         self._write_fresh_customers(plan, placed)
         self._write_identities(plan)
+        locked = self._lock(plan, placed, states)
         self._resolve_stores(placed)
         _append_to_timeline(placed)
         self._update_stats(plan, placed, locked)
@@ -333,6 +335,26 @@ class _Batch:
         return True
 
     # writing
+
+    def _lock(
+        self, plan: ResolutionPlan, placed: list[_Event], states: Mapping[int, CustomerState]
+    ) -> dict[int, Customer]:
+        """Lock (in id order) every existing customer this batch writes to, and check that what
+        the plan was decided on still holds: none of them merged meanwhile, none become a known
+        person. Otherwise another worker got there first: run the batch again."""
+        ids = {event.customer for event in placed if isinstance(event.customer, int)}
+        for merge in plan.merges:
+            ids |= {ref for ref in (merge.absorbed, merge.survivor) if isinstance(ref, int)}
+        locked = customers_lock(ids=ids)
+        for pk in ids:
+            customer = locked.get(pk)
+            if (
+                customer is None
+                or customer.merged_into_id is not None
+                or customer.is_identified != states[pk].is_identified
+            ):
+                raise _RaceLost
+        return locked
 
     def _write_fresh_customers(self, plan: ResolutionPlan, placed: list[_Event]) -> None:
         if not plan.fresh:

@@ -1,6 +1,9 @@
 """Row locks on customers, always taken in one order (by id) through these helpers, so that two
 transactions locking overlapping sets of customers wait for each other instead of deadlocking.
 
+Readers that decide before they lock (the inbox worker) use :func:`customers_read_live` and
+check, once they hold the locks, that what they decided on still holds.
+
 The lock is ``FOR NO KEY UPDATE``: it keeps other writers of the customer row out (the inbox
 workers, merges, profile edits) but lets rows that merely point at the customer (identities,
 timeline events) be inserted meanwhile. SQLite, the embedded default, has no row locks; its
@@ -10,6 +13,7 @@ single writer serialises everything anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from customers.models import Customer
 
@@ -24,32 +28,40 @@ def customers_lock(*, ids: Iterable[int]) -> dict[int, Customer]:
     return {customer.pk: customer for customer in rows}
 
 
-def customers_lock_live(*, ids: Iterable[int]) -> tuple[dict[int, Customer], dict[int, int]]:
-    """Lock the customers ``ids`` and, following ``merged_into``, the profiles they were merged
-    into. Returns every locked customer by id, and for each id asked for the id of the live
-    customer it leads to (unknown ids are absent).
+@dataclass(frozen=True)
+class CustomerState:
+    merged_into_id: int | None
+    is_identified: bool
 
-    The survivors of merges are locked after the first set, out of id order; should that ever
-    meet another transaction doing the same the other way round, the database refuses one of
-    them with a deadlock error, which callers treat as transient."""
+
+def customers_read_live(*, ids: Iterable[int]) -> tuple[dict[int, CustomerState], dict[int, int]]:
+    """Without locking: the state of the customers ``ids`` and of the profiles they were merged
+    into, and for each id asked for the id of the live customer it leads to (unknown ids are
+    absent). A caller that decides on this state locks the customers before writing and checks
+    that it still holds (see :func:`customers.inbox.inbox_process_batch`)."""
     wanted = set(ids)
-    locked = customers_lock(ids=wanted)
+    states: dict[int, CustomerState] = {}
+    missing = set(wanted)
     for _ in range(MAX_MERGE_HOPS):
-        survivors = {
-            customer.merged_into_id
-            for customer in locked.values()
-            if customer.merged_into_id is not None and customer.merged_into_id not in locked
-        }
-        if not survivors:
+        if not missing:
             break
-        locked.update(customers_lock(ids=survivors))
+        for pk, merged_into_id, is_identified in Customer.objects.filter(
+            pk__in=missing
+        ).values_list("pk", "merged_into_id", "is_identified"):
+            states[pk] = CustomerState(merged_into_id=merged_into_id, is_identified=is_identified)
+        missing = {
+            state.merged_into_id
+            for state in states.values()
+            if state.merged_into_id is not None and state.merged_into_id not in states
+        }
     live_of: dict[int, int] = {}
     for pk in wanted:
-        current = locked.get(pk)
+        current = pk if pk in states else None
         for _ in range(MAX_MERGE_HOPS):
-            if current is None or current.merged_into_id is None:
+            if current is None or states[current].merged_into_id is None:
                 break
-            current = locked.get(current.merged_into_id)
-        if current is not None and current.merged_into_id is None:
-            live_of[pk] = current.pk
-    return locked, live_of
+            following = states[current].merged_into_id
+            current = following if following in states else None
+        if current is not None and states[current].merged_into_id is None:
+            live_of[pk] = current
+    return states, live_of

@@ -68,20 +68,20 @@ def _run_together(workers: int, work: Callable[[], None]) -> list[BaseException]
     return errors
 
 
-def _race_at_the_first_lock(monkeypatch: pytest.MonkeyPatch, parties: int) -> None:
+def _race_after_the_lookup(monkeypatch: pytest.MonkeyPatch, parties: int) -> None:
     """Make each thread's first batch wait, after looking its people up, for all the others."""
     barrier = threading.Barrier(parties)
     local = threading.local()
-    real_lock = customers.inbox.customers_lock_live
+    real_read = customers.inbox.customers_read_live
 
-    def lock_then_wait(*, ids: Any) -> Any:
-        result = real_lock(ids=ids)
+    def read_then_wait(*, ids: Any) -> Any:
+        result = real_read(ids=ids)
         if not getattr(local, "waited", False):
             local.waited = True
             barrier.wait(timeout=60)
         return result
 
-    monkeypatch.setattr(customers.inbox, "customers_lock_live", lock_then_wait)
+    monkeypatch.setattr(customers.inbox, "customers_read_live", read_then_wait)
 
 
 def test_20_new_people_with_5_concurrent_events_each_become_20_customers(
@@ -97,7 +97,7 @@ def test_20_new_people_with_5_concurrent_events_each_become_20_customers(
             is_shared_device=False,
             received_at=T0 + timedelta(hours=1),
         )
-    _race_at_the_first_lock(monkeypatch, parties=len(CHANNELS))
+    _race_after_the_lookup(monkeypatch, parties=len(CHANNELS))
 
     # when: five workers at once, each claiming one channel's 20 events
     def work() -> None:
