@@ -33,6 +33,9 @@ ANONYMOUS_FIRST_EVERY = 5  # a fifth of the people browse anonymously, then iden
 ANONYMOUS_EVENTS = 6
 BATCH = 100  # events per request
 SENDER_THREADS = 4
+# One process: two processes on the same stream mostly wait for each other on new identifiers
+# (see docs/pipeline.md, "Scaling the workers").
+WORKER_CONCURRENCY = 1
 TIMELINE_COLUMNS = (
     "customer_id, occurred_at, received_at, channel, type, source, message_id, store_id, "
     "order_id, properties"
@@ -117,7 +120,7 @@ def main() -> None:
 
                 _source, write_key = source_create(name="web-store", channel="web")
                 services.append(gunicorn := start_gunicorn(env, log_dir, workers=2))
-                services.append(start_worker(env, log_dir))
+                services.append(start_worker(env, log_dir, concurrency=WORKER_CONCURRENCY))
                 sender = Sender(port=gunicorn.port, write_key=write_key, threads=SENDER_THREADS)
                 began = time.perf_counter()
                 sender.send(bodies)
@@ -148,6 +151,7 @@ def main() -> None:
                 "copy_rows_per_s": round(copy_rows_per_s, 1),
                 "ratio": round(events_per_s / copy_rows_per_s, 3),
                 **checked,
+                "worker_concurrency": WORKER_CONCURRENCY,
                 "target_ratio": 0.10,
             }
         )
@@ -176,8 +180,8 @@ def _check(unique: set[str]) -> dict[str, int]:
         "merges": Merge.objects.count(),
         "failed_rows": InboxEvent.objects.filter(status="failed").count(),
         "people_with_wrong_history": Customer.objects.filter(merged_into__isnull=True)
-        .annotate(events=Count("events"))
-        .exclude(events=UNIQUE_PER_PERSON)
+        .annotate(event_count=Count("events"))
+        .exclude(event_count=UNIQUE_PER_PERSON)
         .count(),
     }
 

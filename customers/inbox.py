@@ -340,19 +340,22 @@ class _Batch:
         self, plan: ResolutionPlan, placed: list[_Event], states: Mapping[int, CustomerState]
     ) -> dict[int, Customer]:
         """Lock (in id order) every existing customer this batch writes to, and check that what
-        the plan was decided on still holds: none of them merged meanwhile, none become a known
-        person. Otherwise another worker got there first: run the batch again."""
-        ids = {event.customer for event in placed if isinstance(event.customer, int)}
-        for merge in plan.merges:
-            ids |= {ref for ref in (merge.absorbed, merge.survivor) if isinstance(ref, int)}
-        locked = customers_lock(ids=ids)
-        for pk in ids:
+        the plan was decided on still holds: none of them was merged meanwhile, and the people
+        in a planned merge are as known or anonymous as they were. Otherwise another worker got
+        there first: run the batch again."""
+        targets = {event.customer for event in placed if isinstance(event.customer, int)}
+        in_merges = {
+            ref
+            for merge in plan.merges
+            for ref in (merge.absorbed, merge.survivor)
+            if isinstance(ref, int)
+        }
+        locked = customers_lock(ids=targets | in_merges)
+        for pk in targets | in_merges:
             customer = locked.get(pk)
-            if (
-                customer is None
-                or customer.merged_into_id is not None
-                or customer.is_identified != states[pk].is_identified
-            ):
+            if customer is None or customer.merged_into_id is not None:
+                raise _RaceLost
+            if pk in in_merges and customer.is_identified != states[pk].is_identified:
                 raise _RaceLost
         return locked
 

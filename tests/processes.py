@@ -180,9 +180,14 @@ def _http_ok(port: int, path: str) -> bool:
 
 
 def start_worker(
-    env: dict[str, str], log_dir: Path, *, name: str = "worker", with_beat: bool = False
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    name: str = "worker",
+    with_beat: bool = False,
+    concurrency: int = 2,
 ) -> Service:
-    """A Celery worker (-c 2) and, with ``with_beat``, the beat scheduler inside it."""
+    """A Celery worker and, with ``with_beat``, the beat scheduler inside it."""
     pid_file = log_dir / f"{name}.pid"
     pid_file.unlink(missing_ok=True)
     command = [
@@ -191,7 +196,7 @@ def start_worker(
         "interaction_platform",
         "worker",
         "--concurrency",
-        "2",
+        str(concurrency),
         "--pidfile",
         str(pid_file),
         "--without-gossip",

@@ -38,9 +38,11 @@ def admin_connection() -> Any:
 def bench_database(name: str, env: dict[str, str]) -> Iterator[None]:
     """Create database ``name`` (only ever an ``ip_bench_*`` one), migrate it, drop it after."""
     assert name.startswith("ip_bench_"), name
-    with admin_connection() as connection, connection.cursor() as cursor:
+    connection = admin_connection()
+    with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
     try:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
