@@ -78,6 +78,17 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
 
+    def add(self, other: LoadResult) -> LoadResult:
+        statuses = dict(self.statuses)
+        for status, count in other.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return LoadResult(
+            requests=self.requests + other.requests,
+            seconds=self.seconds + other.seconds,
+            latencies_ms=self.latencies_ms + other.latencies_ms,
+            statuses=statuses,
+        )
+
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
