@@ -1,19 +1,26 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from customers import services
 from customers.models import (
     AccessAction,
     AccessLog,
     Case,
     ConsentRecord,
     Customer,
+    DroppedEventCount,
     Identity,
     InboxEvent,
+    Merge,
+    MergeReview,
+    MergeReviewStatus,
     TimelineEvent,
 )
 from customers.services import access_log_record
+from interaction_platform.errors import DomainError
 
 
 class ReadOnlyAdminMixin:
@@ -218,3 +225,95 @@ class InboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=message_id"]
     date_hierarchy = "received_at"
     show_full_result_count = False
+    actions = ["process_again"]
+
+    @admin.action(description="Process the selected failed rows again")
+    def process_again(self, request: HttpRequest, queryset: QuerySet[InboxEvent]) -> None:
+        count = services.inbox_retry_failed(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} failed rows are waiting to be processed again.")
+
+
+def _run_for_each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, items: QuerySet[Any], action: Any
+) -> None:
+    """Apply a service to each selected row; refusals are reported, not raised."""
+    done = 0
+    for item in items:
+        try:
+            action(item)
+        except DomainError as error:
+            modeladmin.message_user(request, f"{item}: {error.message}", level=messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{done} done.")
+
+
+@admin.register(Merge)
+class MergeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "merged_at", "absorbed", "survivor", "reason", "unmerged_at"]
+    list_filter = ["reason", ("unmerged_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=survivor__public_id", "=absorbed__public_id", "=message_id"]
+    list_select_related = ["absorbed", "survivor"]
+    date_hierarchy = "merged_at"
+    actions = ["undo"]
+
+    @admin.action(description="Undo the selected merges (rows move back)")
+    def undo(self, request: HttpRequest, queryset: QuerySet[Merge]) -> None:
+        _run_for_each(
+            self,
+            request,
+            queryset.order_by("-merged_at", "-id"),
+            lambda merge: services.customer_unmerge(merge=merge, actor=request.user),
+        )
+
+
+@admin.register(MergeReview)
+class MergeReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The review queue: two known people whose identifiers met in one event."""
+
+    list_display = [
+        "id",
+        "status",
+        "first_customer",
+        "second_customer",
+        "occurrences",
+        "source",
+        "last_seen_at",
+    ]
+    list_filter = ["status", "source"]
+    search_fields = ["=first_customer__public_id", "=second_customer__public_id", "=message_id"]
+    list_select_related = ["first_customer", "second_customer"]
+    date_hierarchy = "last_seen_at"
+    actions = ["merge", "keep_apart"]
+
+    @admin.action(description="Merge (the profile with a login, else the older one, stays)")
+    def merge(self, request: HttpRequest, queryset: QuerySet[MergeReview]) -> None:
+        _run_for_each(
+            self,
+            request,
+            queryset.filter(status=MergeReviewStatus.OPEN),
+            lambda review: services.merge_review_resolve(
+                review=review, decision=services.ReviewDecision.MERGE, actor=request.user
+            ),
+        )
+
+    @admin.action(description="Keep apart (they are different people)")
+    def keep_apart(self, request: HttpRequest, queryset: QuerySet[MergeReview]) -> None:
+        _run_for_each(
+            self,
+            request,
+            queryset.filter(status=MergeReviewStatus.OPEN),
+            lambda review: services.merge_review_resolve(
+                review=review, decision=services.ReviewDecision.KEEP_APART, actor=request.user
+            ),
+        )
+
+
+@admin.register(DroppedEventCount)
+class DroppedEventCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Events of anonymous visitors without analytics consent: counted, never stored."""
+
+    list_display = ["day", "source", "channel", "reason", "count"]
+    list_filter = ["reason", "channel", "source"]
+    date_hierarchy = "day"

@@ -347,3 +347,134 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.pk}: {self.subject}"
+
+
+class MergeReason(models.TextChoices):
+    EVENT = "event", "An event carried identifiers of both"
+    REVIEW = "review", "An agent decided after review"
+
+
+class Merge(models.Model):
+    """One profile folded into another, with every row that moved, so that
+    :func:`customers.services.customer_unmerge` can move exactly those rows back.
+
+    ``moved`` maps a model label (``"customers.timelineevent"``, ``"orders.cart"``…) to the
+    primary keys of its rows that were re-pointed from ``absorbed`` to ``survivor``. Access-log
+    rows never move: they are evidence of who read which profile."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_survived")
+    absorbed = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merges_absorbed")
+    reason = models.CharField(max_length=20, choices=MergeReason.choices)
+    message_id = models.CharField(
+        max_length=200, blank=True, help_text="The event that showed they are one person."
+    )
+    moved = models.JSONField(default=dict, blank=True)
+    order_count_moved = models.PositiveIntegerField(default=0)
+    revenue_moved = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField()
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("absorbed")), name="merge_two_different_customers"
+            ),
+            models.UniqueConstraint(
+                fields=["absorbed"],
+                condition=Q(unmerged_at__isnull=True),
+                name="merge_one_live_merge_per_absorbed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Merge {self.pk}: {self.absorbed_id} into {self.survivor_id}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.unmerged_at is not None
+
+
+class MergeReviewStatus(models.TextChoices):
+    OPEN = "open", "Waiting for an agent"
+    MERGED = "merged", "Merged"
+    KEPT_APART = "kept_apart", "Kept apart"
+
+
+class MergeReview(models.Model):
+    """Two known people whose identifiers met in one event. They are never merged
+    automatically; an agent decides. One row per pair, however often the pair meets again."""
+
+    first_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    second_customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=MergeReviewStatus.choices, default=MergeReviewStatus.OPEN
+    )
+    identifiers = models.JSONField(
+        default=list, blank=True, help_text="The identifiers the first event carried."
+    )
+    message_id = models.CharField(max_length=200, help_text="The first event that linked them.")
+    source = models.CharField(max_length=100)
+    occurrences = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merge = models.OneToOneField(
+        Merge, null=True, blank=True, on_delete=models.SET_NULL, related_name="review"
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_customer__lt=models.F("second_customer")),
+                name="merge_review_pair_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["first_customer", "second_customer"], name="merge_review_one_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(resolved_at__isnull=True))
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="merge_review_resolved_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-last_seen_at"], name="merge_review_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Review {self.pk}: {self.first_customer_id} / {self.second_customer_id}"
+
+
+class DropReason(models.TextChoices):
+    NO_ANALYTICS_CONSENT = "no_analytics_consent", "Anonymous, without analytics consent"
+
+
+class DroppedEventCount(models.Model):
+    """How many events were accepted but not stored, per day, source and reason. Counts only:
+    nothing about the dropped events themselves is kept."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=100)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    reason = models.CharField(max_length=30, choices=DropReason.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "source", "channel", "reason"], name="dropped_event_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source}: {self.count} dropped ({self.reason})"

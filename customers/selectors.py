@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
 from customers import identity
-from customers.models import Case, CaseStatus, Customer, Identity, IdentityKind
+from customers.models import (
+    Case,
+    CaseStatus,
+    Customer,
+    Identity,
+    IdentityKind,
+    MergeReview,
+    MergeReviewStatus,
+    TimelineEvent,
+)
 from interaction_platform.errors import NotFound
 
 # A chain of merges is short (each merge points at the survivor); the cap guards against a cycle.
@@ -76,11 +87,9 @@ def customers_per_home_store() -> list[dict[str, Any]]:
 
 
 def customer_get_by_public_id(*, public_id: UUID | str) -> Customer:
-    """A live customer by public id, following merges. Raises NotFound (also for erased)."""
-    customer = Customer.objects.select_related("home_store").filter(public_id=public_id).first()
-    if customer is not None:
-        customer = customer_resolve_merged(customer=customer)
-    if customer is None or customer.erased_at is not None:
+    """Like :func:`customer_get_live`, for pages: raises NotFound instead of returning None."""
+    customer = customer_get_live(public_id=public_id)
+    if customer is None:
         raise NotFound("There is no such customer.")
     return customer
 
@@ -91,3 +100,77 @@ def case_list_open() -> QuerySet[Case]:
         .select_related("customer")
         .order_by("opened_at", "id")
     )
+
+
+def customer_get_live(*, public_id: UUID | str) -> Customer | None:
+    """The live customer behind ``public_id`` (following merges); None when unknown or erased.
+    One query unless the profile was merged."""
+    found = Customer.objects.select_related("home_store").filter(public_id=public_id).first()
+    if found is None:
+        return None
+    customer = customer_resolve_merged(customer=found)
+    return None if customer.erased_at is not None else customer
+
+
+@dataclass(frozen=True)
+class TimelinePosition:
+    """Where a page of a timeline ended: the last event's time and id (newest first)."""
+
+    occurred_at: datetime
+    event_id: int
+
+
+TIMELINE_FIELDS = (
+    "id",
+    "message_id",
+    "occurred_at",
+    "received_at",
+    "channel",
+    "type",
+    "source",
+    "store__code",
+    "order__number",
+    "properties",
+)
+
+
+def timeline_list(
+    *,
+    customer: Customer,
+    after: TimelinePosition | None = None,
+    channel: str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """A page of ``customer``'s timeline, newest first, as plain rows (``TIMELINE_FIELDS``).
+
+    Keyset pagination: ``after`` is the position of the previous page's last row, so that a
+    deep page costs what the first one does (the index is customer, occurred_at desc, id desc).
+    ``since`` is inclusive, ``until`` exclusive."""
+    events = TimelineEvent.objects.filter(customer=customer)
+    if after is not None:
+        # "(occurred_at, id) < (t, i)", written so the index range starts at t
+        events = events.filter(occurred_at__lte=after.occurred_at).exclude(
+            occurred_at=after.occurred_at, id__gte=after.event_id
+        )
+    if channel:
+        events = events.filter(channel=channel)
+    if event_type:
+        events = events.filter(type=event_type)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lt=until)
+    return list(events.order_by("-occurred_at", "-id").values(*TIMELINE_FIELDS)[:limit])
+
+
+def merge_review_list(*, status: MergeReviewStatus | None = None) -> QuerySet[MergeReview]:
+    """The review queue, most recently seen first, with both customers and their identities."""
+    reviews = MergeReview.objects.select_related(
+        "first_customer", "second_customer"
+    ).prefetch_related("first_customer__identities", "second_customer__identities")
+    if status is not None:
+        reviews = reviews.filter(status=status)
+    return reviews.order_by("-last_seen_at", "-id")

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from customers.inbox import inbox_wake
 from customers.models import Customer, InboxEvent
 from interaction_platform.choices import Channel
 
@@ -68,6 +69,4 @@ def touchpoint_emit(
 
 
 def _wake_workers() -> None:
-    from customers.tasks import inbox_process  # the task module imports this one
-
-    inbox_process.delay()
+    inbox_wake()

@@ -46,5 +46,21 @@ urlpatterns = [
         webhooks_api.DeliveryReplayView.as_view(),
         name="webhook-delivery-replay",
     ),
+    path(
+        "customers/<uuid:public_id>/", customers_api.CustomerDetailView.as_view(), name="customer"
+    ),
+    path(
+        "customers/<uuid:public_id>/timeline/",
+        customers_api.CustomerTimelineView.as_view(),
+        name="customer-timeline",
+    ),
+    path("me/timeline/", customers_api.MeTimelineView.as_view(), name="me-timeline"),
+    path("merge-reviews/", customers_api.MergeReviewListView.as_view(), name="merge-reviews"),
+    path(
+        "merge-reviews/<int:review_id>/resolve/",
+        customers_api.MergeReviewResolveView.as_view(),
+        name="merge-review-resolve",
+    ),
+    path("merges/<int:merge_id>/undo/", customers_api.MergeUndoView.as_view(), name="merge-undo"),
     path("", include(router.urls)),
 ]

@@ -28,6 +28,7 @@ class Action(StrEnum):
     CATALOG_VIEW = "catalog.view"
     CUSTOMER_LOOKUP = "customer.lookup"
     CUSTOMER_VIEW = "customer.view"
+    CUSTOMER_TIMELINE = "customer.timeline"
     CUSTOMER_EDIT = "customer.edit"
     CUSTOMER_EXPORT = "customer.export"
     ORDER_VIEW = "order.view"
@@ -97,6 +98,8 @@ RULES: dict[Action, Rule] = {
         object_check=_owns_customer,
         conceals_objects=True,
     ),
+    # The unified timeline is the agent's 360° view; a shopper reads their own at /me/timeline/.
+    Action.CUSTOMER_TIMELINE: Rule(roles=frozenset({Role.AGENT})),
     Action.CUSTOMER_EDIT: Rule(
         roles=frozenset({Role.AGENT, Role.SHOPPER}),
         object_check=_owns_customer,

@@ -135,13 +135,28 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A publish (a wake-up) gives up within a second when the broker is down, instead of holding
+# the request for seconds: the rows are committed, and the sweep picks them up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# The sweeps find work whose wake-up message was lost (a Redis restart, a killed worker).
+INBOX_SWEEP_INTERVAL_S = env.float("INBOX_SWEEP_INTERVAL_S", default=30.0)
 CELERY_BEAT_SCHEDULE = {
-    # Finds webhook events and deliveries whose wake-up message was lost.
     "integrations-webhook-sweep": {"task": "integrations.webhook_sweep", "schedule": 60.0},
+    "customers.inbox_sweep": {
+        "task": "customers.inbox_sweep",
+        "schedule": INBOX_SWEEP_INTERVAL_S,
+        # a sweep that waited longer than its interval is superseded by the next one
+        "options": {"expires": INBOX_SWEEP_INTERVAL_S},
+    },
 }
 
 # --- auth -------------------------------------------------------------------------------------

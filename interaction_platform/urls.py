@@ -21,6 +21,7 @@ urlpatterns = [
     path("readyz", health.readiness, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("interaction_platform.accounts.urls")),
+    path("v1/", include("channels.ingest.urls")),
     path("api/v1/", include("interaction_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs_view, name="api-docs"),

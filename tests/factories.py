@@ -17,6 +17,7 @@ from catalog.models import (
     StockLevel,
     Variant,
 )
+from channels.ingest.models import Source, hash_write_key
 from customers.models import Customer, Identity, IdentityKind
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
@@ -190,3 +191,18 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     amount = Decimal("49.95")
     captured_amount = Decimal("49.95")
     idempotency_key = factory.Sequence(lambda n: f"payment-key-{n}")
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    """A tracking source whose write key is ``write_key`` (a factory parameter)."""
+
+    class Meta:
+        model = Source
+
+    class Params:
+        write_key = factory.Sequence(lambda n: f"test-write-key-{n:04d}")
+
+    name = factory.Sequence(lambda n: f"source-{n}")
+    channel = Channel.WEB
+    key_prefix = factory.LazyAttribute(lambda o: o.write_key[:8])
+    key_hash = factory.LazyAttribute(lambda o: hash_write_key(o.write_key))

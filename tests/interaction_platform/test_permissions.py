@@ -19,6 +19,7 @@ EXPECTED_ROLES: dict[Action, set[str]] = {
     A.OWN_PROFILE: {"shopper", "admin"},
     A.CUSTOMER_LOOKUP: {"store_staff", "agent", "admin"},
     A.CUSTOMER_VIEW: {"shopper", "store_staff", "agent", "admin"},
+    A.CUSTOMER_TIMELINE: {"agent", "admin"},
     A.CUSTOMER_EDIT: {"shopper", "agent", "admin"},
     A.CUSTOMER_EXPORT: {"shopper", "admin"},
     A.ORDER_VIEW: {"shopper", "store_staff", "agent", "admin"},

@@ -1,0 +1,1 @@
+"""What the benchmarks share: a database of their own, Django pointed at it, load generation."""

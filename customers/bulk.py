@@ -1,0 +1,298 @@
+"""Bulk writes on the pipeline's hot path.
+
+On PostgreSQL each is one fixed statement over arrays (``unnest``): the rows travel as a few
+array parameters and nothing is compiled per row. Django's ``bulk_update`` builds a ``CASE``
+expression per row and field, and ``bulk_create`` prepares every value of every model instance;
+for a batch of 500 events that was most of a worker's time. Elsewhere (the embedded SQLite,
+where volumes are small) the same functions use the ORM.
+
+The statements name the tables; ``tests/customers/test_bulk.py`` checks they are the models'.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from customers.models import Customer, Identity, InboxEvent, InboxStatus, TimelineEvent
+
+# Claiming and marking done in one statement writes each row once. The rows stay locked by
+# this transaction (SKIP LOCKED lets other workers pass them by); should it roll back, they are
+# pending again.
+_INBOX_CLAIM = """
+UPDATE customers_inboxevent SET status = 'done', processed_at = %s
+WHERE id IN (
+    SELECT id FROM customers_inboxevent WHERE status = 'pending'
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, message_id, source, channel, is_shared_device, payload, received_at
+"""
+
+_INBOX_CLAIM_THESE = """
+UPDATE customers_inboxevent SET status = 'done', processed_at = %s
+WHERE id IN (
+    SELECT id FROM customers_inboxevent WHERE status = 'pending' AND id = ANY(%s)
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+RETURNING id, message_id, source, channel, is_shared_device, payload, received_at
+"""
+
+_INBOX_INSERT = """
+INSERT INTO customers_inboxevent
+    (message_id, payload, source, channel, is_shared_device, received_at, status, attempts,
+     error)
+SELECT event.message_id, event.payload::jsonb, %s, %s, %s, %s, 'pending', 0, ''
+FROM unnest(%s::varchar[], %s::text[]) AS event(message_id, payload)
+"""
+
+_TIMELINE_INSERT = """
+INSERT INTO customers_timelineevent
+    (customer_id, occurred_at, received_at, channel, type, source, message_id, store_id,
+     order_id, properties)
+SELECT * FROM unnest(
+    %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::varchar[], %s::varchar[],
+    %s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[], %s::jsonb[]
+)
+ON CONFLICT (message_id) DO NOTHING
+"""
+
+_IDENTITY_INSERT = """
+INSERT INTO customers_identity (customer_id, kind, value, source, created_at)
+SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[])
+ON CONFLICT (kind, value) DO NOTHING
+"""
+
+_STATS_UPDATE = """
+UPDATE customers_customer AS customer SET
+    first_seen_at = stats.first_seen_at,
+    last_seen_at = stats.last_seen_at,
+    channels_used = stats.channels_used,
+    channel_count = stats.channel_count,
+    is_identified = stats.is_identified,
+    email = stats.email,
+    phone = stats.phone,
+    first_name = stats.first_name,
+    last_name = stats.last_name,
+    updated_at = stats.updated_at
+FROM unnest(
+    %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[], %s::smallint[],
+    %s::boolean[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+    %s::timestamptz[]
+) AS stats(id, first_seen_at, last_seen_at, channels_used, channel_count, is_identified,
+           email, phone, first_name, last_name, updated_at)
+WHERE customer.id = stats.id
+"""
+
+STATS_FIELDS = (
+    "first_seen_at",
+    "last_seen_at",
+    "channels_used",
+    "channel_count",
+    "is_identified",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "updated_at",
+)
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def inbox_claim(
+    *, batch_size: int, now: datetime, ids: Sequence[int] | None = None
+) -> list[InboxEvent]:
+    """Claim up to ``batch_size`` pending rows (of ``ids``, when given) for this transaction,
+    oldest first, skipping rows other workers hold, and mark them done as of ``now``: the
+    caller marks the ones that fail. Call inside a transaction."""
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            if ids is None:
+                cursor.execute(_INBOX_CLAIM, [now, batch_size])
+            else:
+                cursor.execute(_INBOX_CLAIM_THESE, [now, list(ids), batch_size])
+            rows = [
+                InboxEvent(
+                    pk=pk,
+                    message_id=message_id,
+                    source=source,
+                    channel=channel,
+                    is_shared_device=is_shared_device,
+                    payload=json.loads(payload) if isinstance(payload, str) else payload,
+                    received_at=received_at,
+                    status=InboxStatus.DONE,
+                    processed_at=now,
+                )
+                for pk, message_id, source, channel, is_shared_device, payload, received_at in (
+                    cursor.fetchall()
+                )
+            ]
+        return sorted(rows, key=lambda row: row.pk)
+    pending = InboxEvent.objects.select_for_update(skip_locked=True).filter(
+        status=InboxStatus.PENDING
+    )
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    rows = list(pending.order_by("id")[:batch_size])
+    InboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
+        status=InboxStatus.DONE, processed_at=now
+    )
+    return rows
+
+
+def inbox_insert(
+    *,
+    events: Sequence[tuple[str, str]],
+    source: str,
+    channel: str,
+    is_shared_device: bool,
+    received_at: datetime,
+) -> None:
+    """Insert pending inbox rows from (message id, payload as JSON text) pairs."""
+    if not events:
+        return
+    if _is_postgresql():
+        message_ids, payloads = zip(*events, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INBOX_INSERT,
+                [source, channel, is_shared_device, received_at, list(message_ids), list(payloads)],
+            )
+        return
+    InboxEvent.objects.bulk_create(
+        InboxEvent(
+            message_id=message_id,
+            payload=json.loads(payload),
+            source=source,
+            channel=channel,
+            is_shared_device=is_shared_device,
+            received_at=received_at,
+            status=InboxStatus.PENDING,
+        )
+        for message_id, payload in events
+    )
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    customer_id: int
+    occurred_at: datetime
+    received_at: datetime
+    channel: str
+    type: str
+    source: str
+    message_id: str
+    store_id: int | None
+    order_id: int | None
+    properties: dict[str, Any]
+
+
+def timeline_insert(rows: Sequence[TimelineRow]) -> None:
+    """Append rows to the timeline in the order given; a message id already there is skipped."""
+    if not rows:
+        return
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _TIMELINE_INSERT,
+                [
+                    [row.customer_id for row in rows],
+                    [row.occurred_at for row in rows],
+                    [row.received_at for row in rows],
+                    [row.channel for row in rows],
+                    [row.type for row in rows],
+                    [row.source for row in rows],
+                    [row.message_id for row in rows],
+                    [row.store_id for row in rows],
+                    [row.order_id for row in rows],
+                    [json.dumps(row.properties) for row in rows],
+                ],
+            )
+        return
+    TimelineEvent.objects.bulk_create(
+        [
+            TimelineEvent(
+                customer_id=row.customer_id,
+                occurred_at=row.occurred_at,
+                received_at=row.received_at,
+                channel=row.channel,
+                type=row.type,
+                source=row.source,
+                message_id=row.message_id,
+                store_id=row.store_id,
+                order_id=row.order_id,
+                properties=row.properties,
+            )
+            for row in rows
+        ],
+        ignore_conflicts=True,
+    )
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    customer_id: int
+    kind: str
+    value: str
+    source: str
+
+
+def identities_insert(rows: Sequence[IdentityRow], *, created_at: datetime) -> None:
+    """Insert identities in the order given; one whose (kind, value) exists is skipped (the
+    caller checks who owns it afterwards). Inserting in one order lets concurrent writers of
+    overlapping identities wait for each other instead of deadlocking."""
+    if not rows:
+        return
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _IDENTITY_INSERT,
+                [
+                    [row.customer_id for row in rows],
+                    [row.kind for row in rows],
+                    [row.value for row in rows],
+                    [row.source for row in rows],
+                    [created_at] * len(rows),
+                ],
+            )
+        return
+    Identity.objects.bulk_create(
+        [
+            Identity(customer_id=row.customer_id, kind=row.kind, value=row.value, source=row.source)
+            for row in rows
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def customers_stats_save(customers: Sequence[Customer]) -> None:
+    """Write STATS_FIELDS of ``customers`` (locked by the caller)."""
+    if not customers:
+        return
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _STATS_UPDATE,
+                [
+                    [customer.pk for customer in customers],
+                    [customer.first_seen_at for customer in customers],
+                    [customer.last_seen_at for customer in customers],
+                    [json.dumps(customer.channels_used) for customer in customers],
+                    [customer.channel_count for customer in customers],
+                    [customer.is_identified for customer in customers],
+                    [customer.email for customer in customers],
+                    [customer.phone for customer in customers],
+                    [customer.first_name for customer in customers],
+                    [customer.last_name for customer in customers],
+                    [customer.updated_at for customer in customers],
+                ],
+            )
+        return
+    Customer.objects.bulk_update(customers, list(STATS_FIELDS))
