@@ -57,6 +57,8 @@ from customers.models import (
     MergeReview,
     TimelineEvent,
 )
+from customers.webhook_payloads import customer_created_payload
+from integrations.webhooks import webhook_emit_many
 from interaction_platform.choices import Channel
 
 logger = logging.getLogger(__name__)
@@ -384,6 +386,18 @@ class _Batch:
         Customer.objects.bulk_create(customers)
         for fresh, customer in zip(plan.fresh, customers, strict=True):
             fresh.pk = customer.pk
+        # Systems that subscribe hear about new known people (not about anonymous visitors).
+        webhook_emit_many(
+            event_type="customer.created",
+            items=[
+                (
+                    customer_created_payload(customer=customer),
+                    f"customer.created:{customer.public_id}",
+                )
+                for customer in customers
+                if customer.is_identified
+            ],
+        )
 
     def _write_identities(self, plan: ResolutionPlan) -> None:
         """Insert the new identifiers in (kind, value) order — so that two workers inserting

@@ -34,6 +34,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from customers.models import Customer, Identity, IdentityKind, Merge, MergeReason, TimelineEvent
+from customers.webhook_payloads import customer_merged_payload
+from integrations.webhooks import webhook_emit
 
 STAYS_WITH_ITS_CUSTOMER = frozenset(
     {"customers.accesslog", "customers.merge", "customers.mergereview"}
@@ -135,7 +137,7 @@ def merge_locked(
     Customer.objects.filter(pk=absorbed.pk).update(
         merged_into=survivor.pk, order_count=0, lifetime_revenue=0, updated_at=timezone.now()
     )
-    return Merge.objects.create(
+    merge = Merge.objects.create(
         survivor=survivor,
         absorbed=absorbed,
         reason=reason,
@@ -146,6 +148,14 @@ def merge_locked(
         merged_by=actor,
         merged_at=timezone.now(),
     )
+    webhook_emit(
+        event_type="customer.merged",
+        payload=customer_merged_payload(
+            survivor=survivor, absorbed=[absorbed], merged_at=merge.merged_at
+        ),
+        idempotency_key=f"customer.merged:{merge.pk}",
+    )
+    return merge
 
 
 def unmerge_locked(*, merge: Merge, actor: Any = None) -> Merge:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from integrations.models import WebhookEvent
 from integrations.webhooks import (
     SHORT_RETRY_S,
     webhook_delivery_attempt,
@@ -32,6 +33,27 @@ def webhook_fan_out(event_pk: int) -> int:
     for delivery_id in delivery_ids:
         webhook_deliver.delay(delivery_id)
     return len(delivery_ids)
+
+
+@shared_task(
+    name="integrations.webhook_fan_out_many",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=_TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
+def webhook_fan_out_many(event_ids: list[str]) -> int:
+    """Fan out a batch written by ``webhook_emit_many`` (events are named by their
+    ``event_id``: with ``ignore_conflicts`` the database may not hand back primary keys)."""
+    queued = 0
+    for event_pk in WebhookEvent.objects.filter(event_id__in=event_ids).values_list(
+        "pk", flat=True
+    ):
+        for delivery_id in webhook_event_fan_out(event_pk=event_pk):
+            webhook_deliver.delay(delivery_id)
+            queued += 1
+    return queued
 
 
 @shared_task(

@@ -26,6 +26,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -96,6 +97,46 @@ def webhook_emit(
         return WebhookEvent.objects.get(idempotency_key=idempotency_key)
     transaction.on_commit(partial(_wake_fan_out, event.pk))
     return event
+
+
+def webhook_emit_many(
+    *, event_type: str, items: Sequence[tuple[dict[str, Any], str | None]]
+) -> int:
+    """:func:`webhook_emit` for a batch of events of one type (the touchpoint pipeline creates
+    customers by the thousand): one INSERT and one wake-up for the whole batch, inside the
+    caller's transaction. ``items`` are (payload, idempotency_key) pairs; a known key adds
+    nothing. When no active endpoint subscribes to ``event_type`` nothing is written at all:
+    a bulk flow should not fill the outbox for nobody. Returns how many events were written."""
+    event_type = EventType(event_type).value
+    subscribed = any(
+        event_type in endpoint.event_types
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True).only("event_types")
+    )
+    if not items or not subscribed:
+        return 0
+    now = timezone.now()
+    events = WebhookEvent.objects.bulk_create(
+        [
+            WebhookEvent(
+                event_id=f"msg_{uuid.uuid4().hex}",
+                event_type=event_type,
+                payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+                idempotency_key=key,
+                created_at=now,
+            )
+            for payload, key in items
+        ],
+        ignore_conflicts=True,
+    )
+    event_ids = [event.event_id for event in events]
+    transaction.on_commit(partial(_wake_fan_out_many, event_ids))
+    return len(events)
+
+
+def _wake_fan_out_many(event_ids: list[str]) -> None:
+    from integrations.tasks import webhook_fan_out_many  # the task module imports this one
+
+    webhook_fan_out_many.delay(event_ids)
 
 
 def _wake_fan_out(event_pk: int) -> None:
