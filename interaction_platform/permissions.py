@@ -31,6 +31,7 @@ class Action(StrEnum):
     CUSTOMER_TIMELINE = "customer.timeline"
     CUSTOMER_EDIT = "customer.edit"
     CUSTOMER_EXPORT = "customer.export"
+    CUSTOMER_ERASE = "customer.erase"
     ORDER_VIEW = "order.view"
     ORDER_PLACE_FOR_CUSTOMER = "order.place_for_customer"
     STORE_ACT = "store.act"
@@ -106,6 +107,7 @@ RULES: dict[Action, Rule] = {
         conceals_objects=True,
     ),
     Action.CUSTOMER_EXPORT: Rule(roles=frozenset({Role.SHOPPER}), object_check=_owns_customer),
+    Action.CUSTOMER_ERASE: Rule(roles=frozenset({Role.AGENT})),
     Action.ORDER_VIEW: Rule(
         roles=_STAFF_WHO_SERVE_CUSTOMERS | {Role.SHOPPER},
         object_check=_owns_order,

@@ -21,6 +21,7 @@ from customers.calls import call_complete, call_start
 from customers.cases import case_open, case_resolve
 from customers.lookup import customer_search
 from customers.models import AccessAction, Case, CaseResolution, CaseStatus, Customer
+from customers.privacy import customer_erase
 from customers.services import access_log_record
 from interaction_platform.choices import Channel
 from interaction_platform.errors import InvalidInput
@@ -215,3 +216,18 @@ def resolve_case(request: HttpRequest, case_id: int) -> HttpResponse:
         )
         messages.success(request, f"Case {case.pk} resolved.")
     return redirect("console:customer", public_id=case.customer.public_id)
+
+
+@require_POST
+@require_action(Action.CUSTOMER_ERASE)
+def erase_customer(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = _customer_for(request, public_id)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm the erasure; nothing was erased.")
+        return redirect("console:customer", public_id=found.public_id)
+    reason = request.POST.get("reason", "").strip()[:300] or "the customer asked"
+    customer_erase(customer=found, actor=request.user, reason=reason)
+    messages.success(
+        request, "The customer's personal data is erased. Their orders remain, pseudonymised."
+    )
+    return redirect("console:home")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels.web.forms import ConsentForm, ProfileForm, SignUpForm
 from customers import selectors as customer_selectors
@@ -18,11 +21,12 @@ from customers.cases import case_record_self_service
 from customers.consent import consent_set
 from customers.lookup import customer_card_token
 from customers.models import ConsentPurpose, Customer
+from customers.privacy import customer_data_export, customer_erasure_request
 from interaction_platform.accounts.services import shopper_register
 from interaction_platform.choices import Channel
 from interaction_platform.errors import DomainError, NotFound
 from interaction_platform.pages import require_action
-from interaction_platform.permissions import Action
+from interaction_platform.permissions import Action, require
 
 CONSENT_COOKIE = "analytics_consent"
 CONSENT_COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -187,3 +191,37 @@ def _set_consent_cookie(response: HttpResponse, *, granted: bool) -> None:
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
     )
+
+
+@require_GET
+@require_action(Action.OWN_PROFILE)
+def account_data(request: HttpRequest) -> HttpResponse:
+    """Download my data: everything we hold about the signed-in customer, as a JSON file."""
+    customer = _own_customer(request)
+    require(request.user, Action.CUSTOMER_EXPORT, customer)
+    body = json.dumps(customer_data_export(customer=customer), cls=DjangoJSONEncoder, indent=2)
+    case_record_self_service(
+        customer=customer, subject="Downloaded their data", channel=Channel.WEB
+    )
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@require_action(Action.OWN_PROFILE)
+def account_erasure(request: HttpRequest) -> HttpResponse:
+    """Ask to be forgotten: a confirmation page, then a request an agent carries out."""
+    customer = _own_customer(request)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm that you want your data erased.")
+            return render(request, "web/erasure.html", {"customer": customer}, status=400)
+        customer_erasure_request(customer=customer, channel=Channel.WEB)
+        messages.success(
+            request,
+            "We have your request. We erase your data within 30 days, once open orders and "
+            "returns are complete, and e-mail you when it is done.",
+        )
+        return redirect("web:account")
+    return render(request, "web/erasure.html", {"customer": customer})

@@ -22,6 +22,7 @@ EXPECTED_ROLES: dict[Action, set[str]] = {
     A.CUSTOMER_TIMELINE: {"agent", "admin"},
     A.CUSTOMER_EDIT: {"shopper", "agent", "admin"},
     A.CUSTOMER_EXPORT: {"shopper", "admin"},
+    A.CUSTOMER_ERASE: {"agent", "admin"},
     A.ORDER_VIEW: {"shopper", "store_staff", "agent", "admin"},
     A.ORDER_PLACE_FOR_CUSTOMER: {"store_staff", "agent", "admin"},
     A.STORE_ACT: {"store_staff", "admin"},
