@@ -245,3 +245,20 @@ def variant_by_code(*, code: str) -> Variant | None:
         return None
     by_barcode = variant_list(barcode=code).first() if code.isdigit() else None
     return by_barcode or variant_list(sku=code).first()
+
+
+def products_by_slugs(*, slugs: Sequence[str]) -> list[Product]:
+    """Published products in the order of ``slugs`` (unknown or unpublished ones left out)."""
+    found = {product.slug: product for product in _published_products().filter(slug__in=slugs)}
+    return [found[slug] for slug in slugs if slug in found]
+
+
+def products_suggested(*, seen: Sequence[Product], limit: int = 4) -> QuerySet[Product]:
+    """Other products from the categories of ``seen``, newest first: simple, explainable
+    suggestions ("more from Jackets")."""
+    return (
+        _published_products()
+        .filter(category__in={product.category_id for product in seen})
+        .exclude(pk__in=[product.pk for product in seen])
+        .order_by("-created_at", "-id")[:limit]
+    )

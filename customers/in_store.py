@@ -40,3 +40,29 @@ def customer_identify_in_store(
         message_id=f"store-visited:{customer.public_id.hex}:{store.code}:{today.isoformat()}",
     )
     return customer
+
+
+def product_viewed_in_store(*, customer: Customer, variant: Any, store: Any) -> None:
+    """Staff looked a product up while serving ``customer``: ``Product Viewed`` on the store
+    channel (once per customer, product, store and day), so the web store and the call centre
+    know what they were interested in."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        touchpoint_emit(
+            customer=customer,
+            event="Product Viewed",
+            channel=Channel.STORE,
+            source="pos",
+            properties={
+                "product_id": variant.product.slug,
+                "sku": variant.sku,
+                "name": variant.product.name,
+                "variant": variant.name,
+                "store_code": store.code,
+            },
+            store_id=store.pk,
+            message_id=(
+                f"store-product-viewed:{customer.public_id.hex}:{variant.sku}:{store.code}:"
+                f"{today.isoformat()}"
+            ),
+        )

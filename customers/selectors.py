@@ -174,3 +174,24 @@ def merge_review_list(*, status: MergeReviewStatus | None = None) -> QuerySet[Me
     if status is not None:
         reviews = reviews.filter(status=status)
     return reviews.order_by("-last_seen_at", "-id")
+
+
+RECENT_VIEWS_SCANNED = 100
+
+
+def customer_recently_viewed(*, customer: Customer, limit: int = 8) -> list[str]:
+    """Product ids (slugs) the customer looked at on any channel — the web store, the app, a
+    store's POS — newest first, each once."""
+    rows = (
+        TimelineEvent.objects.filter(customer=customer, type="Product Viewed")
+        .order_by("-occurred_at", "-id")
+        .values_list("properties", flat=True)[:RECENT_VIEWS_SCANNED]
+    )
+    seen: list[str] = []
+    for properties in rows:
+        product_id = properties.get("product_id") if isinstance(properties, dict) else None
+        if isinstance(product_id, str) and product_id not in seen:
+            seen.append(product_id)
+            if len(seen) == limit:
+                break
+    return seen

@@ -9,6 +9,7 @@ urlpatterns = [
     path("lookup/", views.lookup, name="lookup"),
     path("products/<str:sku>/", views.variant, name="variant"),
     path("customers/identify/", views.identify_customer, name="identify-customer"),
+    path("customers/done/", views.finish_customer, name="finish-customer"),
     path("customers/<uuid:public_id>/", views.customer, name="customer"),
     path("offline/", views.offline, name="offline"),
     path("sw.js", views.service_worker, name="service-worker"),

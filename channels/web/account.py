@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from channels.web import tracking
 from channels.web.forms import ConsentForm, ProfileForm, SignUpForm
 from customers import selectors as customer_selectors
 from customers import services as customer_services
@@ -60,7 +61,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Welcome! Your account is ready.")
-            return redirect("web:account")
+            return tracking.identify(request, redirect("web:account"), user=user)
     return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 

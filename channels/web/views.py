@@ -21,6 +21,9 @@ from django.views.decorators.http import require_GET
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, LocationKind, Product, Variant
+from channels.web import tracking
+from customers import selectors as customer_selectors
+from customers.models import Customer, IdentityKind
 from interaction_platform.choices import Channel
 
 FEATURED_PRODUCT_COUNT = 8
@@ -52,22 +55,52 @@ def _nav(current: Category | None = None, top: list[Category] | None = None) -> 
     return {"nav_categories": top, "current_category": current}
 
 
+def _viewer(request: HttpRequest) -> Customer | None:
+    """Whose history personalises the page: the signed-in shopper, or a consenting visitor
+    the pipeline knows by their visitor cookie."""
+    if not tracking.is_tracking_allowed(request):
+        return None
+    if request.user.is_authenticated:
+        return customer_selectors.customer_for_user(user_id=request.user.pk or 0)
+    visitor = request.COOKIES.get(tracking.VISITOR_COOKIE)
+    if not visitor:
+        return None
+    return customer_selectors.customer_find_by_identity(
+        kind=IdentityKind.ANONYMOUS_ID, value=visitor
+    )
+
+
+def _personal(request: HttpRequest, *, exclude: Product | None = None) -> dict[str, Any]:
+    """Recently viewed (on any channel) and suggestions, when consent allows."""
+    viewer = _viewer(request)
+    if viewer is None:
+        return {"recently_viewed": [], "suggested": []}
+    slugs = customer_selectors.customer_recently_viewed(customer=viewer)
+    if exclude is not None:
+        slugs = [slug for slug in slugs if slug != exclude.slug]
+    recent = catalog_selectors.products_by_slugs(slugs=slugs[:4])
+    suggested = list(_web_prices(catalog_selectors.products_suggested(seen=recent)))
+    return {"recently_viewed": recent, "suggested": suggested}
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     featured = _web_prices().order_by(F("compare_at_from").desc(nulls_last=True), "name")[
         :FEATURED_PRODUCT_COUNT
     ]
     categories = catalog_selectors.category_tree()
-    return render(
+    response = render(
         request,
         "web/home.html",
         {
             **_nav(top=categories),
+            **_personal(request),
             "categories": categories,
             "featured": featured,
             "stores": catalog_selectors.store_list(),
         },
     )
+    return tracking.page_viewed(request, response, name="Home")
 
 
 @require_GET
@@ -80,7 +113,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
         catalog_selectors.product_list(category_slug=slug, with_variants=False)
     ).order_by(*SORTS[sort][1])
     children = list(Category.objects.filter(parent=current))
-    return render(
+    response = render(
         request,
         "web/category.html",
         {
@@ -92,6 +125,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
             "sorts": [(key, label) for key, (label, _) in SORTS.items()],
         },
     )
+    return tracking.page_viewed(request, response, name=f"Category: {current.name}")
 
 
 @require_GET
@@ -101,7 +135,8 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         products = _web_prices(catalog_selectors.product_list(query=query, with_variants=False))
         page = _page(request, products)
-    return render(request, "web/search.html", {**_nav(), "query": query, "page": page})
+    response = render(request, "web/search.html", {**_nav(), "query": query, "page": page})
+    return tracking.page_viewed(request, response, name="Search")
 
 
 @require_GET
@@ -112,7 +147,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     )
     selected = _selected_variant(variants, request.GET.get("sku", ""))
     canonical_url = request.build_absolute_uri(reverse("web:product", kwargs={"slug": item.slug}))
-    return render(
+    response = render(
         request,
         "web/product.html",
         {
@@ -123,8 +158,30 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
             "availability": _availability(selected) if selected else None,
             "canonical_url": canonical_url,
             "structured_data": _structured_data(item, variants, canonical_url),
+            **_personal(request, exclude=item),
         },
     )
+    return tracking.product_viewed(
+        request, response, properties=_product_properties(item, selected, canonical_url)
+    )
+
+
+def _product_properties(item: Product, variant: Variant | None, url: str) -> dict[str, Any]:
+    """Segment e-commerce v2 ``Product Viewed`` properties."""
+    properties: dict[str, Any] = {
+        "product_id": item.slug,
+        "name": item.name,
+        "brand": item.brand,
+        "category": item.category.name,
+        "url": url,
+        "currency": settings.DEFAULT_CURRENCY,
+    }
+    if variant is not None:
+        properties["sku"] = variant.sku
+        properties["variant"] = variant.name
+        if variant.price is not None:  # type: ignore[attr-defined]
+            properties["price"] = str(variant.price)  # type: ignore[attr-defined]
+    return properties
 
 
 def _selected_variant(variants: Sequence[Variant], sku: str) -> Variant | None:
