@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from catalog.models import Category, Location, LocationKind, Price, Product, StockLevel, Variant
+from catalog.models import (
+    Category,
+    Location,
+    LocationKind,
+    Price,
+    PriceList,
+    Product,
+    StockLevel,
+    Variant,
+)
 from interaction_platform.choices import Channel
 from interaction_platform.errors import NotFound
 
@@ -159,3 +171,24 @@ def location_stock_summary(*, location: Location) -> dict[str, int]:
         out=Count("id", filter=Q(on_hand__lte=F("reserved"))),
         units_available=Coalesce(Sum(available), 0),
     )
+
+
+def channel_prices(
+    *, variant_ids: Iterable[int], channel: Channel, currency: str
+) -> tuple[PriceList | None, dict[int, Decimal]]:
+    """The active price list of ``channel`` in ``currency`` and the prices it has for
+    ``variant_ids`` (variant id → amount), in one query. Variants without a price are absent."""
+    rows = list(
+        Price.objects.filter(
+            variant_id__in=list(variant_ids),
+            price_list__channel=channel,
+            price_list__currency=currency,
+            price_list__is_active=True,
+        ).select_related("price_list")
+    )
+    if not rows:
+        price_list = PriceList.objects.filter(
+            channel=channel, currency=currency, is_active=True
+        ).first()
+        return price_list, {}
+    return rows[0].price_list, {row.variant_id: row.amount for row in rows}
