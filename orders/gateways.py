@@ -1,0 +1,249 @@
+"""Payment gateways: one interface (authorize, capture, void, refund), one built-in sandbox.
+
+Every call carries an idempotency key; a gateway answers a repeated key with its first answer,
+so a retry after a timeout never moves money twice. Calls are network calls: they are refused
+inside a database transaction (a lock held while waiting on a provider stalls every checkout
+behind it), and the services call them between their own short transactions.
+
+Sandbox test tokens (documented in docs/commerce.md):
+
+==============================  ===========================================================
+``tok_sandbox_approve``         authorised and captured
+``tok_sandbox_decline``         declined by the issuer (nothing charged)
+``tok_sandbox_error``           the provider fails (HTTP 5xx): nothing charged, retry later
+``tok_sandbox_timeout``         authorised, but the first answer is lost (a timeout); the
+                                retry with the same key gets the authorisation: charged once
+``tok_sandbox_refund_error``    authorised and captured, but every refund fails
+==============================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+
+from orders.models import SandboxGatewayEntry, SandboxOperation
+
+SANDBOX_APPROVE = "tok_sandbox_approve"
+SANDBOX_DECLINE = "tok_sandbox_decline"
+SANDBOX_ERROR = "tok_sandbox_error"
+SANDBOX_TIMEOUT = "tok_sandbox_timeout"
+SANDBOX_REFUND_ERROR = "tok_sandbox_refund_error"
+SANDBOX_TOKENS = (
+    SANDBOX_APPROVE,
+    SANDBOX_DECLINE,
+    SANDBOX_ERROR,
+    SANDBOX_TIMEOUT,
+    SANDBOX_REFUND_ERROR,
+)
+
+
+class GatewayTimeout(Exception):
+    """No answer in time: the operation may or may not have happened. Retry with the same key."""
+
+
+class GatewayError(Exception):
+    """The provider failed; the operation did not happen."""
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    is_approved: bool
+    reference: str
+    message: str = ""
+
+
+def _refuse_inside_a_transaction() -> None:
+    # A test case's own wrapping transaction is not one of ours; any other block is.
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        raise RuntimeError("a payment gateway is called inside a database transaction")
+
+
+class PaymentGateway(ABC):
+    """The interface every provider adapter implements (the ``_`` methods)."""
+
+    name: str
+
+    def authorize(
+        self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
+    ) -> GatewayResult:
+        _refuse_inside_a_transaction()
+        return self._authorize(
+            amount=amount, currency=currency, token=token, idempotency_key=idempotency_key
+        )
+
+    def capture(
+        self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        _refuse_inside_a_transaction()
+        return self._capture(
+            authorization=authorization,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+        )
+
+    def void(self, *, authorization: str, idempotency_key: str) -> GatewayResult:
+        _refuse_inside_a_transaction()
+        return self._void(authorization=authorization, idempotency_key=idempotency_key)
+
+    def refund(
+        self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        _refuse_inside_a_transaction()
+        return self._refund(
+            authorization=authorization,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+        )
+
+    @abstractmethod
+    def _authorize(
+        self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
+    ) -> GatewayResult: ...
+
+    @abstractmethod
+    def _capture(
+        self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult: ...
+
+    @abstractmethod
+    def _void(self, *, authorization: str, idempotency_key: str) -> GatewayResult: ...
+
+    @abstractmethod
+    def _refund(
+        self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult: ...
+
+
+class SandboxGateway(PaymentGateway):
+    """A provider simulated on our own database (its ledger is ``SandboxGatewayEntry``), so it
+    behaves the same across processes: idempotent per key, amounts checked against what was
+    authorised and captured, and the failure modes of the test tokens."""
+
+    name = "sandbox"
+
+    def _authorize(
+        self, *, amount: Decimal, currency: str, token: str, idempotency_key: str
+    ) -> GatewayResult:
+        if token == SANDBOX_ERROR:
+            raise GatewayError("sandbox: the provider is unavailable")
+        known = token in SANDBOX_TOKENS
+        entry, created = self._record(
+            operation=SandboxOperation.AUTHORIZE,
+            idempotency_key=idempotency_key,
+            token=token,
+            amount=amount,
+            currency=currency,
+            is_approved=known and token != SANDBOX_DECLINE,
+            message="" if known else "sandbox: unknown test token",
+        )
+        if created and token == SANDBOX_TIMEOUT:
+            raise GatewayTimeout("sandbox: the authorisation answer was lost")
+        if not entry.is_approved and not entry.message:
+            return GatewayResult(False, entry.reference, "Declined by the card issuer.")
+        return GatewayResult(entry.is_approved, entry.reference, entry.message)
+
+    def _capture(
+        self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        parent = self._approved_authorization(authorization)
+        captured = self._sum(SandboxOperation.CAPTURE, authorization)
+        voided = self._sum(SandboxOperation.VOID, authorization) > 0
+        is_approved = parent is not None and not voided and captured + amount <= parent.amount
+        entry, _created = self._record(
+            operation=SandboxOperation.CAPTURE,
+            idempotency_key=idempotency_key,
+            parent_reference=authorization,
+            amount=amount,
+            currency=currency,
+            is_approved=is_approved,
+            message="" if is_approved else "sandbox: nothing left to capture",
+        )
+        return GatewayResult(entry.is_approved, entry.reference, entry.message)
+
+    def _void(self, *, authorization: str, idempotency_key: str) -> GatewayResult:
+        parent = self._approved_authorization(authorization)
+        is_approved = parent is not None and self._sum(SandboxOperation.CAPTURE, authorization) == 0
+        entry, _created = self._record(
+            operation=SandboxOperation.VOID,
+            idempotency_key=idempotency_key,
+            parent_reference=authorization,
+            amount=parent.amount if parent else Decimal("0"),
+            currency=parent.currency if parent else "",
+            is_approved=is_approved,
+            message="" if is_approved else "sandbox: cannot void a captured payment",
+        )
+        return GatewayResult(entry.is_approved, entry.reference, entry.message)
+
+    def _refund(
+        self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        parent = self._approved_authorization(authorization)
+        if parent is not None and parent.token == SANDBOX_REFUND_ERROR:
+            raise GatewayError("sandbox: refunds fail for this card")
+        refundable = self._sum(SandboxOperation.CAPTURE, authorization) - self._sum(
+            SandboxOperation.REFUND, authorization
+        )
+        is_approved = parent is not None and amount <= refundable
+        entry, _created = self._record(
+            operation=SandboxOperation.REFUND,
+            idempotency_key=idempotency_key,
+            parent_reference=authorization,
+            amount=amount,
+            currency=currency,
+            is_approved=is_approved,
+            message="" if is_approved else "sandbox: more than was captured",
+        )
+        return GatewayResult(entry.is_approved, entry.reference, entry.message)
+
+    # --- the ledger ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _approved_authorization(reference: str) -> SandboxGatewayEntry | None:
+        return SandboxGatewayEntry.objects.filter(
+            reference=reference, operation=SandboxOperation.AUTHORIZE, is_approved=True
+        ).first()
+
+    @staticmethod
+    def _sum(operation: SandboxOperation, authorization: str) -> Decimal:
+        total = SandboxGatewayEntry.objects.filter(
+            operation=operation, parent_reference=authorization, is_approved=True
+        ).aggregate(total=Sum("amount"))["total"]
+        return total or Decimal("0")
+
+    @staticmethod
+    def _record(*, idempotency_key: str, **fields: object) -> tuple[SandboxGatewayEntry, bool]:
+        """The entry for ``idempotency_key``: the first one recorded, or a new one."""
+        existing = SandboxGatewayEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                entry = SandboxGatewayEntry.objects.create(
+                    idempotency_key=idempotency_key,
+                    reference=f"sbx_{secrets.token_hex(12)}",
+                    **fields,
+                )
+        except IntegrityError:
+            return SandboxGatewayEntry.objects.get(idempotency_key=idempotency_key), False
+        return entry, True
+
+
+_GATEWAYS: dict[str, type[PaymentGateway]] = {SandboxGateway.name: SandboxGateway}
+
+
+def gateway_get(name: str | None = None) -> PaymentGateway:
+    """The gateway called ``name`` (default: the ``PAYMENT_GATEWAY`` setting)."""
+    chosen = name or settings.PAYMENT_GATEWAY
+    try:
+        return _GATEWAYS[chosen]()
+    except KeyError as error:
+        raise RuntimeError(f"no payment gateway called {chosen!r}") from error
