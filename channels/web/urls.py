@@ -5,4 +5,5 @@ from channels.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("pay/<str:token>/", views.pay, name="pay"),
 ]
