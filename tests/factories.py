@@ -28,6 +28,8 @@ from orders.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Voucher,
+    VoucherKind,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -190,3 +192,12 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     amount = Decimal("49.95")
     captured_amount = Decimal("49.95")
     idempotency_key = factory.Sequence(lambda n: f"payment-key-{n}")
+
+
+class VoucherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Voucher
+
+    code = factory.Sequence(lambda n: f"SAVE{n:04d}")
+    kind = VoucherKind.PERCENTAGE
+    value = Decimal("10")
