@@ -9,338 +9,682 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_product_tax_class'),
-        ('customers', '0004_inbox'),
-        ('orders', '0001_initial'),
+        ("catalog", "0002_product_tax_class"),
+        ("customers", "0004_inbox"),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Refund',
+            name="Refund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('original_payment', 'To the original payment'), ('cash', 'Cash at the store')], max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Being paid back'), ('succeeded', 'Paid back'), ('failed', 'Failed')], max_length=20)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('gateway_reference', models.CharField(blank=True, max_length=100)),
-                ('failure_message', models.CharField(blank=True, max_length=300)),
-                ('idempotency_key', models.CharField(max_length=120, unique=True)),
-                ('request_fingerprint', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("original_payment", "To the original payment"),
+                            ("cash", "Cash at the store"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Being paid back"),
+                            ("succeeded", "Paid back"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("gateway_reference", models.CharField(blank=True, max_length=100)),
+                ("failure_message", models.CharField(blank=True, max_length=300)),
+                ("idempotency_key", models.CharField(max_length=120, unique=True)),
+                ("request_fingerprint", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SandboxGatewayEntry',
+            name="SandboxGatewayEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('operation', models.CharField(choices=[('authorize', 'Authorise'), ('capture', 'Capture'), ('void', 'Void'), ('refund', 'Refund')], max_length=20)),
-                ('idempotency_key', models.CharField(max_length=150, unique=True)),
-                ('reference', models.CharField(max_length=40, unique=True)),
-                ('parent_reference', models.CharField(blank=True, max_length=40)),
-                ('token', models.CharField(blank=True, max_length=100)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(max_length=3)),
-                ('is_approved', models.BooleanField()),
-                ('message', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "operation",
+                    models.CharField(
+                        choices=[
+                            ("authorize", "Authorise"),
+                            ("capture", "Capture"),
+                            ("void", "Void"),
+                            ("refund", "Refund"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=150, unique=True)),
+                ("reference", models.CharField(max_length=40, unique=True)),
+                ("parent_reference", models.CharField(blank=True, max_length=40)),
+                ("token", models.CharField(blank=True, max_length=100)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(max_length=3)),
+                ("is_approved", models.BooleanField()),
+                ("message", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'sandbox gateway entries',
-                'ordering': ['id'],
+                "verbose_name_plural": "sandbox gateway entries",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Voucher',
+            name="Voucher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='Stored in upper case.', max_length=32, unique=True)),
-                ('kind', models.CharField(choices=[('percentage', 'Percentage off'), ('fixed', 'Fixed amount off')], max_length=20)),
-                ('value', models.DecimalField(decimal_places=2, help_text='Percent (0-100] or an amount in the currency.', max_digits=12)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('minimum_spend', models.DecimalField(decimal_places=2, default=0, help_text='Goods total (before the discount, as priced on the channel) it needs.', max_digits=12)),
-                ('valid_from', models.DateTimeField(blank=True, null=True)),
-                ('valid_until', models.DateTimeField(blank=True, null=True)),
-                ('usage_limit', models.PositiveIntegerField(blank=True, help_text='Orders it may be used on in all; empty = no limit.', null=True)),
-                ('usage_limit_per_customer', models.PositiveIntegerField(blank=True, null=True)),
-                ('times_used', models.PositiveIntegerField(default=0)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(help_text="Stored in upper case.", max_length=32, unique=True),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("percentage", "Percentage off"), ("fixed", "Fixed amount off")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Percent (0-100] or an amount in the currency.",
+                        max_digits=12,
+                    ),
+                ),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                (
+                    "minimum_spend",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        help_text="Goods total (before the discount, as priced on the channel) it needs.",
+                        max_digits=12,
+                    ),
+                ),
+                ("valid_from", models.DateTimeField(blank=True, null=True)),
+                ("valid_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "usage_limit",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Orders it may be used on in all; empty = no limit.",
+                        null=True,
+                    ),
+                ),
+                ("usage_limit_per_customer", models.PositiveIntegerField(blank=True, null=True)),
+                ("times_used", models.PositiveIntegerField(default=0)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='VoucherRedemption',
+            name="VoucherRedemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('use_number', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("use_number", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='payment',
-            name='payment_captured_within_amount',
+            model_name="payment",
+            name="payment_captured_within_amount",
         ),
         migrations.RemoveConstraint(
-            model_name='payment',
-            name='payment_refunded_within_captured',
+            model_name="payment",
+            name="payment_refunded_within_captured",
         ),
         migrations.AddField(
-            model_name='cart',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, help_text='The cart this one was folded into when its customer became known.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.cart'),
+            model_name="cart",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The cart this one was folded into when its customer became known.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="orders.cart",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='cancel_reason',
+            model_name="order",
+            name="cancel_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='order',
-            name='cancelled_at',
+            model_name="order",
+            name="cancelled_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='completed_at',
+            model_name="order",
+            name="completed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='paid_total',
+            model_name="order",
+            name="paid_total",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddField(
-            model_name='order',
-            name='prices_include_tax',
+            model_name="order",
+            name="prices_include_tax",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='ready_at',
+            model_name="order",
+            name="ready_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='refunded_total',
+            model_name="order",
+            name="refunded_total",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddField(
-            model_name='order',
-            name='shipped_at',
+            model_name="order",
+            name="shipped_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='tax_country',
-            field=models.CharField(blank=True, help_text='Whose VAT applies: where the goods are delivered.', max_length=2),
+            model_name="order",
+            name="tax_country",
+            field=models.CharField(
+                blank=True,
+                help_text="Whose VAT applies: where the goods are delivered.",
+                max_length=2,
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='tracking_reference',
+            model_name="order",
+            name="tracking_reference",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='returned_quantity',
+            model_name="orderline",
+            name="returned_quantity",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='orderline',
-            name='tax_amount',
+            model_name="orderline",
+            name="tax_amount",
             field=models.DecimalField(decimal_places=2, default=0, max_digits=12),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, help_text='When a payment link stops working.', null=True),
+            model_name="payment",
+            name="expires_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When a payment link stops working.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='return',
-            name='kind',
-            field=models.CharField(choices=[('in_store', 'Handed in at a store'), ('postal', 'Sent by post')], default='in_store', max_length=20),
+            model_name="return",
+            name="kind",
+            field=models.CharField(
+                choices=[("in_store", "Handed in at a store"), ("postal", "Sent by post")],
+                default="in_store",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='return',
-            name='received_at',
+            model_name="return",
+            name="received_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='return',
-            name='request_fingerprint',
+            model_name="return",
+            name="request_fingerprint",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='cart',
-            field=models.ForeignKey(blank=True, help_text='The cart checked out (a refused card gives it back for another attempt).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='orders.cart'),
+            model_name="order",
+            name="cart",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The cart checked out (a refused card gives it back for another attempt).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="orders.cart",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='customer',
-            field=models.ForeignKey(blank=True, help_text='Empty only for an anonymous walk-in sale at the POS.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='customers.customer'),
+            model_name="order",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty only for an anonymous walk-in sale at the POS.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='placed_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, help_text='When the sale was made (for an offline POS sale: on the device).'),
+            model_name="order",
+            name="placed_at",
+            field=models.DateTimeField(
+                db_index=True,
+                default=django.utils.timezone.now,
+                help_text="When the sale was made (for an offline POS sale: on the device).",
+            ),
         ),
         migrations.AlterField(
-            model_name='orderline',
-            name='line_total',
-            field=models.DecimalField(decimal_places=2, help_text='What the customer pays for it, tax included.', max_digits=12),
+            model_name="orderline",
+            name="line_total",
+            field=models.DecimalField(
+                decimal_places=2,
+                help_text="What the customer pays for it, tax included.",
+                max_digits=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='return',
-            name='channel',
-            field=models.CharField(choices=[('web', 'Web store'), ('app', 'Mobile app'), ('store', 'Store (POS)'), ('call_centre', 'Call centre'), ('email', 'E-mail'), ('direct_mail', 'Direct mail'), ('print', 'Print (QR)'), ('system', 'Back office / integration')], help_text='Where the return was registered.', max_length=20),
+            model_name="return",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web store"),
+                    ("app", "Mobile app"),
+                    ("store", "Store (POS)"),
+                    ("call_centre", "Call centre"),
+                    ("email", "E-mail"),
+                    ("direct_mail", "Direct mail"),
+                    ("print", "Print (QR)"),
+                    ("system", "Back office / integration"),
+                ],
+                help_text="Where the return was registered.",
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'authorized'])), fields=['created_at'], name='payment_unsettled_idx'),
+            model_name="payment",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "authorized"])),
+                fields=["created_at"],
+                name="payment_unsettled_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.UniqueConstraint(fields=('order', 'variant'), name='one_order_line_per_variant'),
+            model_name="orderline",
+            constraint=models.UniqueConstraint(
+                fields=("order", "variant"), name="one_order_line_per_variant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('returned_quantity__lte', models.F('quantity'))), name='order_line_returned_within_bought'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("returned_quantity__lte", models.F("quantity"))),
+                name="order_line_returned_within_bought",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('captured_amount__lte', django.db.models.expressions.CombinedExpression(models.F('amount'), '+', models.Value(Decimal('0.005'))))), name='payment_captured_within_amount'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "captured_amount__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("amount"), "+", models.Value(Decimal("0.005"))
+                        ),
+                    )
+                ),
+                name="payment_captured_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('refunded_amount__lte', django.db.models.expressions.CombinedExpression(models.F('captured_amount'), '+', models.Value(Decimal('0.005'))))), name='payment_refunded_within_captured'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "refunded_amount__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("captured_amount"), "+", models.Value(Decimal("0.005"))
+                        ),
+                    )
+                ),
+                name="payment_refunded_within_captured",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='return',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'requested'), ('status', 'rejected'), models.Q(('received_at__isnull', False), ('received_at_location__isnull', False)), _connector='OR'), name='return_received_somewhere'),
+            model_name="return",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "requested"),
+                    ("status", "rejected"),
+                    models.Q(
+                        ("received_at__isnull", False), ("received_at_location__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="return_received_somewhere",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='issued_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="refund",
+            name="issued_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='location',
-            field=models.ForeignKey(blank=True, help_text='The store that paid cash out.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.location'),
+            model_name="refund",
+            name="location",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The store that paid cash out.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="catalog.location",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='orders.order'),
+            model_name="refund",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="refunds",
+                to="orders.order",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='payment',
-            field=models.ForeignKey(blank=True, help_text='The payment refunded through its gateway (empty for cash at a store).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='orders.payment'),
+            model_name="refund",
+            name="payment",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The payment refunded through its gateway (empty for cash at a store).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="refunds",
+                to="orders.payment",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='return_request',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='orders.return'),
+            model_name="refund",
+            name="return_request",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="refunds",
+                to="orders.return",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gt', 0)), name='voucher_value_positive'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gt", 0)), name="voucher_value_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'percentage'), _negated=True), ('value__lte', 100), _connector='OR'), name='voucher_percentage_at_most_100'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "percentage"), _negated=True),
+                    ("value__lte", 100),
+                    _connector="OR",
+                ),
+                name="voucher_percentage_at_most_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('minimum_spend__gte', 0)), name='voucher_minimum_spend_not_negative'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minimum_spend__gte", 0)),
+                name="voucher_minimum_spend_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('usage_limit__isnull', True), ('times_used__lte', models.F('usage_limit')), _connector='OR'), name='voucher_used_within_limit'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("usage_limit__isnull", True),
+                    ("times_used__lte", models.F("usage_limit")),
+                    _connector="OR",
+                ),
+                name="voucher_used_within_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_from__isnull', True), ('valid_until__isnull', True), ('valid_until__gt', models.F('valid_from')), _connector='OR'), name='voucher_valid_period_in_order'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_from__isnull", True),
+                    ("valid_until__isnull", True),
+                    ("valid_until__gt", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="voucher_valid_period_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('code', ''), _negated=True), name='voucher_code_not_empty'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code", ""), _negated=True), name="voucher_code_not_empty"
+            ),
         ),
         migrations.AddField(
-            model_name='cart',
-            name='voucher',
-            field=models.ForeignKey(blank=True, help_text='The one voucher applied to this cart (vouchers do not stack).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.voucher'),
+            model_name="cart",
+            name="voucher",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The one voucher applied to this cart (vouchers do not stack).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="orders.voucher",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='voucher',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.voucher'),
+            model_name="order",
+            name="voucher",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="orders.voucher",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cart',
-            constraint=models.CheckConstraint(condition=models.Q(('merged_into__isnull', True), ('status', 'merged'), _connector='OR'), name='cart_merged_into_only_when_merged'),
+            model_name="cart",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("merged_into__isnull", True), ("status", "merged"), _connector="OR"
+                ),
+                name="cart_merged_into_only_when_merged",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('subtotal'), '+', models.F('shipping_total')), '+', models.F('tax_total')), '-', models.Value(Decimal('0.005')))), ('total__lte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('subtotal'), '+', models.F('shipping_total')), '+', models.F('tax_total')), '+', models.Value(Decimal('0.005'))))), name='order_total_adds_up'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "total__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("subtotal"), "+", models.F("shipping_total")
+                                ),
+                                "+",
+                                models.F("tax_total"),
+                            ),
+                            "-",
+                            models.Value(Decimal("0.005")),
+                        ),
+                    ),
+                    (
+                        "total__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("subtotal"), "+", models.F("shipping_total")
+                                ),
+                                "+",
+                                models.F("tax_total"),
+                            ),
+                            "+",
+                            models.Value(Decimal("0.005")),
+                        ),
+                    ),
+                ),
+                name="order_total_adds_up",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_total__gte', 0), ('paid_total__lte', django.db.models.expressions.CombinedExpression(models.F('total'), '+', models.Value(Decimal('0.005')))), ('refunded_total__gte', 0), ('refunded_total__lte', django.db.models.expressions.CombinedExpression(models.F('paid_total'), '+', models.Value(Decimal('0.005'))))), name='order_refunds_within_paid_within_total'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("paid_total__gte", 0),
+                    (
+                        "paid_total__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("total"), "+", models.Value(Decimal("0.005"))
+                        ),
+                    ),
+                    ("refunded_total__gte", 0),
+                    (
+                        "refunded_total__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("paid_total"), "+", models.Value(Decimal("0.005"))
+                        ),
+                    ),
+                ),
+                name="order_refunds_within_paid_within_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fulfilment_method', 'click_and_collect'), _negated=True), models.Q(models.Q(('pickup_code', ''), _negated=True), ('store__isnull', False)), _connector='OR'), name='order_collect_has_store_and_code'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("fulfilment_method", "click_and_collect"), _negated=True),
+                    models.Q(
+                        models.Q(("pickup_code", ""), _negated=True), ("store__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="order_collect_has_store_and_code",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('customer__isnull', False), ('channel', 'store'), _connector='OR'), name='order_anonymous_only_at_the_pos'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("customer__isnull", False), ("channel", "store"), _connector="OR"
+                ),
+                name="order_anonymous_only_at_the_pos",
+            ),
         ),
         migrations.AddField(
-            model_name='voucherredemption',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='voucher_redemptions', to='customers.customer'),
+            model_name="voucherredemption",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="voucher_redemptions",
+                to="customers.customer",
+            ),
         ),
         migrations.AddField(
-            model_name='voucherredemption',
-            name='order',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='redemption', to='orders.order'),
+            model_name="voucherredemption",
+            name="order",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="redemption",
+                to="orders.order",
+            ),
         ),
         migrations.AddField(
-            model_name='voucherredemption',
-            name='voucher',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='orders.voucher'),
+            model_name="voucherredemption",
+            name="voucher",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="redemptions",
+                to="orders.voucher",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_amount_positive'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="refund_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('location__isnull', False), ('method', 'cash'), ('payment__isnull', True)), models.Q(('method', 'original_payment'), ('payment__isnull', False)), _connector='OR'), name='refund_goes_somewhere'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("location__isnull", False), ("method", "cash"), ("payment__isnull", True)
+                    ),
+                    models.Q(("method", "original_payment"), ("payment__isnull", False)),
+                    _connector="OR",
+                ),
+                name="refund_goes_somewhere",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('idempotency_key', ''), _negated=True), name='refund_key_not_empty'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("idempotency_key", ""), _negated=True),
+                name="refund_key_not_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucherredemption',
-            constraint=models.UniqueConstraint(fields=('voucher', 'customer', 'use_number'), name='one_redemption_per_use'),
+            model_name="voucherredemption",
+            constraint=models.UniqueConstraint(
+                fields=("voucher", "customer", "use_number"), name="one_redemption_per_use"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucherredemption',
-            constraint=models.CheckConstraint(condition=models.Q(('use_number__gte', 1)), name='redemption_use_from_one'),
+            model_name="voucherredemption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("use_number__gte", 1)), name="redemption_use_from_one"
+            ),
         ),
     ]

@@ -126,10 +126,6 @@ def order_cancel(
     reason = text_check(reason, field="reason", max_length=300)
     refuse_card_numbers({"reason": reason})
     is_shopper = isinstance(actor, User) and actor.role == Role.SHOPPER
-    if is_shopper and order.status not in SHOPPER_CANCELLABLE:
-        raise InvalidTransition(
-            "This order is already being prepared; contact us to cancel it.",
-        )
     if store is not None:
         require(actor, Action.STORE_ACT, store)
     return order_cancel_unchecked(
@@ -137,16 +133,26 @@ def order_cancel(
         actor=actor if isinstance(actor, User) else None,
         reason=reason or "cancelled",
         store=store,
+        cancellable=SHOPPER_CANCELLABLE if is_shopper else None,
     )
 
 
 def order_cancel_unchecked(
-    *, order: Order, actor: User | None, reason: str, store: Location | None = None
+    *,
+    order: Order,
+    actor: User | None,
+    reason: str,
+    store: Location | None = None,
+    cancellable: frozenset[str] | None = None,
 ) -> Order:
     """The cancellation itself, for callers that have done the permission checks (and the
-    sweeps, which act for the system)."""
+    sweeps, which act for the system). ``cancellable`` narrows the statuses it may leave."""
     with transaction.atomic():
         order = locks.order_lock(order_id=order.pk)
+        if cancellable is not None and order.status not in cancellable:
+            raise InvalidTransition(
+                "This order is already being prepared; contact us to cancel it."
+            )
         states.transition_check(order=order, to=OrderStatus.CANCELLED)
         was_paid = order.paid_total > 0
         refunds = refunds_create(

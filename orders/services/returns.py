@@ -111,16 +111,15 @@ def return_create(
     reason = text_check(reason, field="reason", max_length=300)
     refuse_card_numbers({"reason": reason})
     checked = _lines_check(order=order, lines=lines)
-    if order.status not in RETURNABLE:
-        raise InvalidTransition(
-            "Only goods that were collected or delivered can be returned; cancel the order instead."
-        )
     staff = actor if isinstance(actor, User) else None
     try:
         with transaction.atomic():
             locked = locks.order_lock(order_id=order.pk)
             if locked.status not in RETURNABLE:
-                raise InvalidTransition("The order changed meanwhile.")
+                raise InvalidTransition(
+                    "Only goods that were collected or delivered can be returned; cancel the "
+                    "order instead."
+                )
             return_request = Return.objects.create(
                 order=locked,
                 channel=channel,

@@ -41,9 +41,7 @@ pytestmark = pytest.mark.django_db
 
 def _events() -> list[tuple[str, str, str]]:
     return list(
-        InboxEvent.objects.order_by("pk").values_list(
-            "message_id", "payload__event", "channel"
-        )
+        InboxEvent.objects.order_by("pk").values_list("message_id", "payload__event", "channel")
     )
 
 
@@ -356,7 +354,9 @@ class TestCartFollowsTheCustomer:
         assert shop.stock(shop.book, shop.store_b) == (5, 1)
         payment = Payment.objects.get()
         assert (payment.method, payment.status, payment.token) == ("pay_by_link", "pending", "")
-        assert _events() == [(f"checkout-started:{order.number}", "Checkout Started", "call_centre")]
+        assert _events() == [
+            (f"checkout-started:{order.number}", "Checkout Started", "call_centre")
+        ]
 
     def test_a_merged_customers_order_goes_to_the_survivor(self, shop: Shop, agent: User) -> None:
         survivor = factories.CustomerFactory()
@@ -434,9 +434,7 @@ class TestPointOfSale:
         assert list(refused.value.fields) == [field]
         assert snapshot() == before
 
-    def test_cash_that_does_not_cover_the_total_is_refused(
-        self, shop: Shop, staff_a: User
-    ) -> None:
+    def test_cash_that_does_not_cover_the_total_is_refused(self, shop: Shop, staff_a: User) -> None:
         before = snapshot()
         with pytest.raises(InvalidInput) as refused:
             services.order_place(
@@ -477,9 +475,7 @@ class TestPointOfSale:
 
 
 class TestWhoMayCheckOut:
-    def test_staff_of_one_store_cannot_sell_for_another(
-        self, shop: Shop, staff_a: User
-    ) -> None:
+    def test_staff_of_one_store_cannot_sell_for_another(self, shop: Shop, staff_a: User) -> None:
         before = snapshot()
         with pytest.raises(NotAllowed, match="stores you work at"):
             services.order_place(
