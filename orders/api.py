@@ -706,9 +706,11 @@ class _CartView(APIView):
         require(request.user, Action.CART_MANAGE, cart)
         return cart
 
-    def render(self, request: Request, cart_id: int) -> Response:
+    def render(
+        self, request: Request, cart_id: int, *, action: AccessAction = AccessAction.EDIT
+    ) -> Response:
         cart = selectors.cart_get(cart_id=_valid_id(cart_id))
-        _audit(request, cart.customer, AccessAction.VIEW)
+        _audit(request, cart.customer, action)
         return Response(
             cart_body(selectors.cart_priced(cart=cart, channel=channel_for(_user(request))))
         )
@@ -720,7 +722,7 @@ class CartDetailView(_CartView):
     @extend_schema(summary="A cart, priced for your channel", responses=CartOutSerializer)
     def get(self, request: Request, cart_id: int) -> Response:
         self.cart(request, cart_id)
-        return self.render(request, cart_id)
+        return self.render(request, cart_id, action=AccessAction.VIEW)
 
 
 class CartLinesView(_CartView):

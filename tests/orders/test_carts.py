@@ -249,5 +249,6 @@ def test_a_cart_shows_the_callers_channel_price(shop: Shop, shopper: User) -> No
     services.cart_add_line(actor=shopper, cart=cart, sku="PARKA-M", quantity=2, channel="app")
     in_app = selectors.cart_priced(cart=cart, channel=Channel.APP)
     on_web = selectors.cart_priced(cart=cart, channel=Channel.WEB)
-    assert in_app.quote is not None and on_web.quote is not None
+    assert in_app.quote is not None
+    assert on_web.quote is not None
     assert (in_app.quote.total, on_web.quote.total) == (Decimal("190.00"), Decimal("200.00"))

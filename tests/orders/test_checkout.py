@@ -64,7 +64,8 @@ class TestWebCheckout:
         )
         # then: priced on the server, 21% and 9% VAT inside, free delivery above €50
         order = Order.objects.get()
-        assert placed.order == order and placed.is_replay is False
+        assert placed.order == order
+        assert placed.is_replay is False
         assert (order.status, order.channel, order.origin_channel) == ("paid", "web", "web")
         assert (order.total, order.tax_total, order.subtotal, order.shipping_total) == (
             Decimal("140.00"),
@@ -349,7 +350,8 @@ class TestCartFollowsTheCustomer:
             "pending_payment",
         )
         assert (order.store, order.fulfilment_location) == (shop.store_b, shop.store_b)
-        assert len(order.pickup_code) == 6 and order.pickup_code.isdigit()
+        assert len(order.pickup_code) == 6
+        assert order.pickup_code.isdigit()
         assert placed.payment_link.startswith("/pay/")
         assert shop.stock(shop.book, shop.store_b) == (5, 1)
         payment = Payment.objects.get()

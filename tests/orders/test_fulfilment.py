@@ -66,7 +66,8 @@ class TestDeliveryAddress:
                 {"phone": "12"},
                 {
                     "delivery_address.phone": [
-                        "Not a valid phone number in the Netherlands; include the country code if abroad."
+                        "Not a valid phone number in the Netherlands; "
+                        "include the country code if abroad."
                     ]
                 },
             ),
@@ -117,7 +118,8 @@ class TestClickAndCollect:
         # then
         order.refresh_from_db()
         assert order.status == OrderStatus.COMPLETED
-        assert order.ready_at is not None and order.completed_at is not None
+        assert order.ready_at is not None
+        assert order.completed_at is not None
         assert shop.stock(shop.parka, shop.store_b) == (3, 0)
         events = list(InboxEvent.objects.order_by("pk").values_list("payload__event", "channel"))
         assert events[-2:] == [("Order Ready For Pickup", "store"), ("Order Collected", "store")]

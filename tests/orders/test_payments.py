@@ -54,7 +54,8 @@ class TestSandboxGateway:
         again = gateway.authorize(
             amount=Decimal("10.00"), currency="EUR", token=SANDBOX_APPROVE, idempotency_key="k1"
         )
-        assert first == again and first.is_approved
+        assert first == again
+        assert first.is_approved
         assert SandboxGatewayEntry.objects.count() == 1
 
     def test_the_test_tokens(self) -> None:
@@ -236,7 +237,8 @@ class TestPayByLink:
             )
         assert Order.objects.get().status == OrderStatus.PENDING_PAYMENT
         _order, second = services.payment_link_open(token=token)
-        assert second is not None and second.pk != first.pk
+        assert second is not None
+        assert second.pk != first.pk
         services.payment_link_pay(token=token, attempt_id=second.pk, card_token=SANDBOX_APPROVE)
         assert Order.objects.get().status == OrderStatus.PAID
         assert list(Payment.objects.order_by("pk").values_list("status", flat=True)) == [
