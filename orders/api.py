@@ -764,7 +764,7 @@ class CartLineView(_CartView):
         )
         return self.render(request, cart_id)
 
-    @extend_schema(summary="Remove a product from a cart", responses=CartOutSerializer)
+    @extend_schema(summary="Remove a product from a cart", responses={200: CartOutSerializer})
     def delete(self, request: Request, cart_id: int, sku: str) -> Response:
         services.cart_remove_line(actor=request.user, cart=self.cart(request, cart_id), sku=sku)
         return self.render(request, cart_id)
@@ -783,7 +783,7 @@ class CartVoucherView(_CartView):
         services.cart_apply_voucher(actor=request.user, cart=cart, code=body.validated_data["code"])
         return self.render(request, cart_id)
 
-    @extend_schema(summary="Remove the voucher", responses=CartOutSerializer)
+    @extend_schema(summary="Remove the voucher", responses={200: CartOutSerializer})
     def delete(self, request: Request, cart_id: int) -> Response:
         services.cart_remove_voucher(actor=request.user, cart=self.cart(request, cart_id))
         return self.render(request, cart_id)
