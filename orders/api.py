@@ -891,7 +891,7 @@ class OrderListView(APIView):
             placed_at=data.get("placed_at"),
         )
         _audit(request, customer, AccessAction.EDIT)
-        order = selectors.order_get(number=placed.order.number)
+        order = selectors.order_for_rendering(order=placed.order)
         link = request.build_absolute_uri(placed.payment_link) if placed.payment_link else ""
         headers = {"Idempotent-Replayed": "true"} if placed.is_replay else {}
         return Response(
@@ -1020,7 +1020,7 @@ class OrderPaymentsView(APIView):
         return Response(
             {
                 "payments": [_payment_body(payment) for payment in order.payments.all()],
-                "refunds": [_refund_body(refund) for refund in order.refunds.all()],
+                "refunds": [_refund_body(refund) for refund in order.refunds.order_by("pk")],
             }
         )
 

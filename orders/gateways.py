@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q
 
 from orders.models import SandboxGatewayEntry, SandboxOperation
 
@@ -154,10 +154,12 @@ class SandboxGateway(PaymentGateway):
     def _capture(
         self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> GatewayResult:
-        parent = self._approved_authorization(authorization)
-        captured = self._sum(SandboxOperation.CAPTURE, authorization)
-        voided = self._sum(SandboxOperation.VOID, authorization) > 0
-        is_approved = parent is not None and not voided and captured + amount <= parent.amount
+        ledger = self._ledger(authorization)
+        is_approved = (
+            ledger.authorized is not None
+            and not ledger.is_voided
+            and ledger.captured + amount <= ledger.authorized
+        )
         entry, _created = self._record(
             operation=SandboxOperation.CAPTURE,
             idempotency_key=idempotency_key,
@@ -170,14 +172,14 @@ class SandboxGateway(PaymentGateway):
         return GatewayResult(entry.is_approved, entry.reference, entry.message)
 
     def _void(self, *, authorization: str, idempotency_key: str) -> GatewayResult:
-        parent = self._approved_authorization(authorization)
-        is_approved = parent is not None and self._sum(SandboxOperation.CAPTURE, authorization) == 0
+        ledger = self._ledger(authorization)
+        is_approved = ledger.authorized is not None and ledger.captured == 0
         entry, _created = self._record(
             operation=SandboxOperation.VOID,
             idempotency_key=idempotency_key,
             parent_reference=authorization,
-            amount=parent.amount if parent else Decimal("0"),
-            currency=parent.currency if parent else "",
+            amount=ledger.authorized or Decimal("0"),
+            currency=ledger.currency,
             is_approved=is_approved,
             message="" if is_approved else "sandbox: cannot void a captured payment",
         )
@@ -186,13 +188,10 @@ class SandboxGateway(PaymentGateway):
     def _refund(
         self, *, authorization: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> GatewayResult:
-        parent = self._approved_authorization(authorization)
-        if parent is not None and parent.token == SANDBOX_REFUND_ERROR:
+        ledger = self._ledger(authorization)
+        if ledger.token == SANDBOX_REFUND_ERROR:
             raise GatewayError("sandbox: refunds fail for this card")
-        refundable = self._sum(SandboxOperation.CAPTURE, authorization) - self._sum(
-            SandboxOperation.REFUND, authorization
-        )
-        is_approved = parent is not None and amount <= refundable
+        is_approved = ledger.authorized is not None and amount <= ledger.captured - ledger.refunded
         entry, _created = self._record(
             operation=SandboxOperation.REFUND,
             idempotency_key=idempotency_key,
@@ -207,24 +206,28 @@ class SandboxGateway(PaymentGateway):
     # --- the ledger ---------------------------------------------------------------------------
 
     @staticmethod
-    def _approved_authorization(reference: str) -> SandboxGatewayEntry | None:
-        return SandboxGatewayEntry.objects.filter(
-            reference=reference, operation=SandboxOperation.AUTHORIZE, is_approved=True
-        ).first()
-
-    @staticmethod
-    def _sum(operation: SandboxOperation, authorization: str) -> Decimal:
-        total = SandboxGatewayEntry.objects.filter(
-            operation=operation, parent_reference=authorization, is_approved=True
-        ).aggregate(total=Sum("amount"))["total"]
-        return total or Decimal("0")
+    def _ledger(authorization: str) -> _Ledger:
+        """What happened to an authorisation so far, in one query."""
+        ledger = _Ledger()
+        entries = SandboxGatewayEntry.objects.filter(
+            Q(reference=authorization, operation=SandboxOperation.AUTHORIZE)
+            | Q(parent_reference=authorization),
+            is_approved=True,
+        ).values_list("operation", "amount", "currency", "token")
+        for operation, amount, currency, token in entries:
+            if operation == SandboxOperation.AUTHORIZE:
+                ledger.authorized, ledger.currency, ledger.token = amount, currency, token
+            elif operation == SandboxOperation.CAPTURE:
+                ledger.captured += amount
+            elif operation == SandboxOperation.REFUND:
+                ledger.refunded += amount
+            else:
+                ledger.is_voided = True
+        return ledger
 
     @staticmethod
     def _record(*, idempotency_key: str, **fields: object) -> tuple[SandboxGatewayEntry, bool]:
-        """The entry for ``idempotency_key``: the first one recorded, or a new one."""
-        existing = SandboxGatewayEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
+        """The entry for ``idempotency_key``: a new one, or the first one recorded for it."""
         try:
             with transaction.atomic():
                 entry = SandboxGatewayEntry.objects.create(
@@ -235,6 +238,16 @@ class SandboxGateway(PaymentGateway):
         except IntegrityError:
             return SandboxGatewayEntry.objects.get(idempotency_key=idempotency_key), False
         return entry, True
+
+
+@dataclass
+class _Ledger:
+    authorized: Decimal | None = None
+    currency: str = ""
+    token: str = ""
+    captured: Decimal = Decimal("0")
+    refunded: Decimal = Decimal("0")
+    is_voided: bool = False
 
 
 _GATEWAYS: dict[str, type[PaymentGateway]] = {SandboxGateway.name: SandboxGateway}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -109,14 +109,23 @@ def _estimate_country(cart: Cart) -> str:
     return next(iter(countries.COUNTRIES))
 
 
+_ORDER_RELATED = (
+    Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+    Prefetch("payments", queryset=Payment.objects.order_by("pk")),
+)
+
+
 def _orders() -> QuerySet[Order]:
     return Order.objects.select_related(
         "customer", "store", "fulfilment_location", "voucher"
-    ).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
-        Prefetch("payments", queryset=Payment.objects.order_by("pk")),
-        Prefetch("refunds", queryset=Refund.objects.order_by("pk")),
-    )
+    ).prefetch_related(*_ORDER_RELATED)
+
+
+def order_for_rendering(*, order: Order) -> Order:
+    """``order`` as a service returned it (its customer, stores and voucher already at hand),
+    with its lines and payments read in (one query each)."""
+    prefetch_related_objects([order], *_ORDER_RELATED)
+    return order
 
 
 def order_get(*, number: str) -> Order:

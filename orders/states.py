@@ -69,5 +69,6 @@ def order_transition(*, order: Order, to: str, **changes: Any) -> Order:
         )
     order.status = to
     for name, value in changes.items():
-        setattr(order, name, value)
+        if not hasattr(value, "resolve_expression"):  # an F() is left to the caller
+            setattr(order, name, value)
     return order

@@ -74,6 +74,7 @@ from orders.services.payments import (
     payment_link_path,
     payment_link_ttl,
     payment_settle,
+    payment_settle_fresh,
     terminal_reference_check,
 )
 
@@ -150,10 +151,6 @@ class _KeyTaken(Exception):
     """Another request with the same idempotency key got there first."""
 
 
-class _NumberTaken(Exception):
-    """The random order number is already in use: draw another."""
-
-
 def order_place(
     *,
     actor: AnyUser | None,
@@ -196,10 +193,11 @@ def order_place(
             placed_at=placed_at,
         )
     )
-    existing = Order.objects.filter(idempotency_key=key).first()
-    if existing is not None:
+    # The common case is a new key: ask for the id alone, read the order only on a repeat.
+    existing_id = Order.objects.filter(idempotency_key=key).values_list("pk", flat=True).first()
+    if existing_id is not None:
         return _replay(
-            existing=existing,
+            existing=Order.objects.get(pk=existing_id),
             request_fingerprint=request_fingerprint,
             actor=actor,
             payment=payment,
@@ -232,8 +230,8 @@ def order_place(
             payment=payment,
         )
     if online_payment is not None and online_payment.method == M.CARD_ONLINE:
-        payment_settle(payment=online_payment)
-        order.refresh_from_db()
+        # Settling records the outcome on ``order`` too (it is the payment's order).
+        payment_settle_fresh(payment=online_payment)
     return _placed(order=order, payment=payment, is_replay=False)
 
 
@@ -567,10 +565,15 @@ def _new_order_number() -> str:
 def _order_write(plan: _Plan) -> tuple[Order, Payment | None]:
     """Write the order in one transaction; retried only when a random order number collided."""
     for _ in range(ORDER_NUMBER_ATTEMPTS):
+        number = _new_order_number()
         try:
-            return _order_write_once(plan, number=_new_order_number())
-        except _NumberTaken:
-            continue
+            return _order_write_once(plan, number=number)
+        except IntegrityError:
+            # The transaction is rolled back: was it our key (a racing repeat), or the number?
+            if Order.objects.filter(idempotency_key=plan.key).exists():
+                raise _KeyTaken() from None
+            if not Order.objects.filter(number=number).exists():
+                raise
     raise RuntimeError("could not find a free order number")
 
 
@@ -705,44 +708,36 @@ def _order_insert(
     else:
         status = OrderStatus.PENDING_PAYMENT
     selling_store = plan.pickup_store if plan.method == FM.CLICK_AND_COLLECT else plan.store
-    try:
-        with transaction.atomic():
-            return Order.objects.create(
-                number=number,
-                customer=plan.customer,
-                cart=cart,
-                channel=plan.channel,
-                origin_channel=cart.origin_channel if cart else plan.channel,
-                store=selling_store,
-                fulfilment_location=first.location,
-                placed_by=plan.actor if plan.actor and plan.actor.role != "shopper" else None,
-                status=status,
-                fulfilment_method=first.method,
-                pickup_code=_pickup_code() if plan.method == FM.CLICK_AND_COLLECT else "",
-                email=plan.email,
-                phone=plan.phone,
-                delivery_address=plan.address,
-                currency=quote.currency,
-                prices_include_tax=quote.prices_include_tax,
-                tax_country=quote.tax_country,
-                voucher=quote.voucher,
-                subtotal=quote.subtotal,
-                discount_total=quote.discount_total,
-                shipping_total=quote.shipping_net,
-                tax_total=quote.tax_total,
-                total=quote.total,
-                paid_total=quote.total if is_paid_at_till else Decimal("0"),
-                idempotency_key=plan.key,
-                request_fingerprint=plan.fingerprint,
-                placed_at=plan.placed_at,
-                completed_at=now if is_carried_out else None,
-            )
-    except IntegrityError:
-        if Order.objects.filter(idempotency_key=plan.key).exists():
-            raise _KeyTaken() from None
-        if Order.objects.filter(number=number).exists():
-            raise _NumberTaken() from None
-        raise
+    return Order.objects.create(
+        number=number,
+        customer=plan.customer,
+        cart=cart,
+        channel=plan.channel,
+        origin_channel=cart.origin_channel if cart else plan.channel,
+        store=selling_store,
+        fulfilment_location=first.location,
+        placed_by=plan.actor if plan.actor and plan.actor.role != "shopper" else None,
+        status=status,
+        fulfilment_method=first.method,
+        pickup_code=_pickup_code() if plan.method == FM.CLICK_AND_COLLECT else "",
+        email=plan.email,
+        phone=plan.phone,
+        delivery_address=plan.address,
+        currency=quote.currency,
+        prices_include_tax=quote.prices_include_tax,
+        tax_country=quote.tax_country,
+        voucher=quote.voucher,
+        subtotal=quote.subtotal,
+        discount_total=quote.discount_total,
+        shipping_total=quote.shipping_net,
+        tax_total=quote.tax_total,
+        total=quote.total,
+        paid_total=quote.total if is_paid_at_till else Decimal("0"),
+        idempotency_key=plan.key,
+        request_fingerprint=plan.fingerprint,
+        placed_at=plan.placed_at,
+        completed_at=now if is_carried_out else None,
+    )
 
 
 def _pickup_code() -> str:

@@ -117,12 +117,17 @@ def payment_settle(*, payment: Payment) -> Payment:
     Raises PaymentDeclined or PaymentFailed (nothing charged; a card checkout's order is then
     cancelled and its stock released, a payment link gets a fresh attempt), PaymentPending (no
     answer in time: call again later with the same payment)."""
-    payment = Payment.objects.select_related("order").get(pk=payment.pk)
+    return payment_settle_fresh(payment=Payment.objects.get(pk=payment.pk))
+
+
+def payment_settle_fresh(*, payment: Payment) -> Payment:
+    """:func:`payment_settle` for a payment row the caller has just read or written."""
     if payment.status == PaymentStatus.CAPTURED:
         return payment
     if payment.status in {PaymentStatus.DECLINED, PaymentStatus.FAILED, PaymentStatus.VOIDED}:
         raise _refusal(payment)
     gateway = gateway_get(payment.gateway)
+    authorization = payment.gateway_reference
     if payment.status == PaymentStatus.PENDING:
         if not payment.token:
             raise Conflict("This payment has no card yet.", code="payment_not_started")
@@ -142,23 +147,24 @@ def payment_settle(*, payment: Payment) -> Payment:
         if not result.is_approved:
             _payment_refuse(payment=payment, status=PaymentStatus.DECLINED, message=result.message)
             raise PaymentDeclined()
-        payment = _payment_authorized(payment=payment, reference=result.reference)
+        authorization = result.reference
     try:
         captured = gateway.capture(
-            authorization=payment.gateway_reference,
+            authorization=authorization,
             amount=payment.amount,
             currency=payment.currency,
             idempotency_key=f"{payment.idempotency_key}:capture",
         )
     except (GatewayTimeout, GatewayError) as error:
-        # Authorised but not captured: the money is held, not taken. The sweep (or a retry)
-        # captures it with the same key.
-        _payment_note(payment=payment, message=str(error))
+        # Authorised but not captured: the money is held, not taken. The authorisation is
+        # recorded (a cancellation can release it); a retry or the sweep captures it with the
+        # same key.
+        _payment_authorized(payment=payment, reference=authorization, message=str(error))
         raise PaymentPending() from error
     if not captured.is_approved:
         _payment_refuse(payment=payment, status=PaymentStatus.FAILED, message=captured.message)
         raise PaymentFailed()
-    return _payment_captured(payment=payment)
+    return _payment_captured(payment=payment, authorization=authorization)
 
 
 def _refusal(payment: Payment) -> Conflict:
@@ -203,24 +209,24 @@ def _cart_reopen(*, order: Order) -> None:
         )
 
 
-def _payment_authorized(*, payment: Payment, reference: str) -> Payment:
-    with transaction.atomic():
-        order = locks.order_lock(order_id=payment.order_id)
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
-            status=PaymentStatus.AUTHORIZED, gateway_reference=reference, updated_at=timezone.now()
-        )
-        payment.refresh_from_db()
-        is_order_waiting = order.status == OrderStatus.PENDING_PAYMENT
-    if not is_order_waiting and payment.status == PaymentStatus.AUTHORIZED:
-        _payment_void(payment=payment)
-        raise Conflict(
-            "The order was cancelled before the payment completed; nothing was charged.",
-            code="order_cancelled",
-        )
-    return payment
+def _payment_authorized(*, payment: Payment, reference: str, message: str) -> None:
+    """Record an authorisation whose capture is still to come. A payment voided meanwhile
+    (its order was cancelled) has its authorisation released at once."""
+    moved = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+        status=PaymentStatus.AUTHORIZED,
+        gateway_reference=reference,
+        failure_message=message[:300],
+        updated_at=timezone.now(),
+    )
+    payment.refresh_from_db()
+    if moved != 1 and payment.status == PaymentStatus.VOIDED:
+        payment.gateway_reference = reference
+        _payment_void(payment=payment, from_status=PaymentStatus.VOIDED)
 
 
-def _payment_void(*, payment: Payment) -> None:
+def _payment_void(
+    *, payment: Payment, from_status: PaymentStatus = PaymentStatus.AUTHORIZED
+) -> None:
     """Release an authorisation that will never be captured (outside any transaction)."""
     try:
         result = gateway_get(payment.gateway).void(
@@ -231,29 +237,45 @@ def _payment_void(*, payment: Payment) -> None:
         _payment_note(payment=payment, message=str(error))
         return
     if result.is_approved:
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.AUTHORIZED).update(
+        Payment.objects.filter(pk=payment.pk, status=from_status).update(
             status=PaymentStatus.VOIDED, updated_at=timezone.now()
         )
 
 
-def _payment_captured(*, payment: Payment) -> Payment:
+def _payment_captured(*, payment: Payment, authorization: str) -> Payment:
     """Record the capture; the order becomes paid. If it was cancelled meanwhile (an expired
     link swept away while the customer paid), the money goes straight back."""
     with transaction.atomic():
-        order = locks.order_lock(order_id=payment.order_id)
-        moved = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.AUTHORIZED).update(
-            status=PaymentStatus.CAPTURED, captured_amount=payment.amount, updated_at=timezone.now()
+        status = locks.order_lock_status(order_id=payment.order_id)
+        # The rest of the order does not change after checkout: the caller's copy will do.
+        order = payment.order
+        order.status = status
+        # A payment voided meanwhile (its order cancelled) was captured all the same: it is
+        # recorded, and the money goes back below.
+        moved = Payment.objects.filter(
+            pk=payment.pk,
+            status__in=[PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.VOIDED],
+        ).update(
+            status=PaymentStatus.CAPTURED,
+            captured_amount=payment.amount,
+            gateway_reference=authorization,
+            updated_at=timezone.now(),
         )
-        payment.refresh_from_db()
         if moved != 1:
+            payment.refresh_from_db()
             return payment  # someone else recorded it first
-        Order.objects.filter(pk=order.pk).update(paid_total=F("paid_total") + payment.amount)
-        order.refresh_from_db()
+        payment.status, payment.captured_amount = PaymentStatus.CAPTURED, payment.amount
+        payment.gateway_reference = authorization
         if order.status == OrderStatus.PENDING_PAYMENT:
-            states.order_transition(order=order, to=OrderStatus.PAID)
+            states.order_transition(
+                order=order, to=OrderStatus.PAID, paid_total=F("paid_total") + payment.amount
+            )
+            order.paid_total = payment.amount
             order_record_paid(order=order)
             late_refunds: list[Refund] = []
         else:
+            Order.objects.filter(pk=order.pk).update(paid_total=F("paid_total") + payment.amount)
+            order.refresh_from_db(fields=["paid_total", "refunded_total"])
             late_refunds = refunds_create(
                 order=order,
                 amount=payment.amount,

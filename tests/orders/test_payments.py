@@ -39,6 +39,7 @@ from orders.models import (
     Refund,
     SandboxGatewayEntry,
 )
+from orders.services.payments import payment_settle_fresh
 from tests import factories
 from tests.orders.conftest import ADDRESS, Shop, card, snapshot, web_cart
 
@@ -389,3 +390,26 @@ class TestGoodwillRefunds:
                 idempotency_key="goodwill-1004",
             )
         assert Refund.objects.count() == 0
+
+
+def test_money_taken_for_an_order_cancelled_meanwhile_goes_straight_back(
+    shop: Shop, agent: User
+) -> None:
+    # given: the customer is paying by link while the agent cancels the order
+    placed = _link_order(shop, agent)
+    attempt = Payment.objects.get()
+    Payment.objects.filter(pk=attempt.pk).update(token=SANDBOX_APPROVE)
+    attempt.refresh_from_db()  # what the settling read, before the cancellation
+    services.order_cancel(actor=agent, order=placed.order, reason="customer changed plans")
+    # when: the provider captures the customer's money all the same (the settling started
+    # before the cancellation: it holds the payment as it was then)
+    payment_settle_fresh(payment=attempt)
+    # then: it is recorded and refunded at once
+    order = Order.objects.get()
+    attempt.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert (order.paid_total, order.refunded_total) == (Decimal("100.00"), Decimal("100.00"))
+    assert (attempt.status, attempt.refunded_amount) == ("refunded", Decimal("100.00"))
+    assert list(Refund.objects.values_list("status", "amount")) == [
+        ("succeeded", Decimal("100.00"))
+    ]
