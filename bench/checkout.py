@@ -3,16 +3,17 @@ transaction shape done in raw SQL (the floor). Prints one JSON line.
 
 What one order is, on both sides (the app's checkout with a sandbox card, click & collect):
 
-1. transaction: insert the order, its line and a pending payment; reserve the unit with the
-   conditional ``UPDATE … WHERE on_hand - reserved >= 1`` (0 rows: out of stock, roll back);
-   write the ``Checkout Started`` touchpoint to the inbox; commit;
+1. transaction: insert the order, its line and a pending payment; write the ``Checkout
+   Started`` touchpoint to the inbox; reserve the unit with the conditional ``UPDATE … WHERE
+   on_hand - reserved >= 1`` (0 rows: out of stock, roll back); commit;
 2. the payment gateway (the sandbox: one ledger row to authorise, one to capture);
 3. transaction: payment captured, order paid, the customer's statistics, ``Order Completed``.
 
-Phases: (a) every client buys the same hot SKU, whose stock is 90% of the attempts, so the run
-also sells it out — oversold units must be 0; (b) clients buy at random among 1,000 SKUs.
-HTTP: 32 client threads against gunicorn (2 sync workers, persistent database connections);
-raw SQL: 32 threads with a psycopg2 connection each.
+Scenarios: (a) every client buys the same hot SKU, whose stock is 90% of each round's attempts,
+so every round also sells it out — oversold units must be 0; (b) clients buy at random among
+1,000 SKUs. HTTP: 32 client threads against gunicorn (2 sync workers, persistent database
+connections); raw SQL: 32 threads with a psycopg2 connection each. Rounds alternate HTTP and
+raw SQL, so load from elsewhere on the machine weighs on both alike.
 
 The benchmark creates and drops its own database (``ip_bench_checkout``), uses Redis database
 13 only for the touchpoint wake-ups (and deletes its queue afterwards), and starts and stops its
@@ -423,11 +424,11 @@ def raw_client(
             cursor.execute(_INSERT_LINE, (order_id, variant_id))
             cursor.execute(_INSERT_PAYMENT, (order_id, f"{key}:p"))
             payment_id = cursor.fetchone()[0]
-            cursor.execute(_RESERVE, (variant_id, shop.store_id))
+            cursor.execute(_INSERT_INBOX, (f"checkout-started:{key}", payload))
+            cursor.execute(_RESERVE, (variant_id, shop.store_id))  # the hot row last
             if cursor.rowcount != 1:
                 connection.rollback()
                 return "out_of_stock", (time.perf_counter() - started) * 1000
-            cursor.execute(_INSERT_INBOX, (f"checkout-started:{key}", payload))
             connection.commit()
             reference = f"sbx_{uuid.uuid4().hex[:24]}"
             cursor.execute(_INSERT_LEDGER, ("authorize", f"{key}:a", reference, ""))

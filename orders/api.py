@@ -11,7 +11,7 @@ document them in the OpenAPI schema.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -464,7 +464,11 @@ def order_body(
     user: Any,
     payment_link: str = "",
     change_due: Decimal | None = None,
+    lines: Sequence[Any] | None = None,
+    payments: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
+    """The order as the API shows it; ``lines`` and ``payments`` when the caller holds them
+    (the checkout's own), else the order's (prefetched)."""
     shows_pickup_code = not (isinstance(user, User) and user.role == Role.STORE_STAFF)
     return {
         "number": order.number,
@@ -504,9 +508,12 @@ def order_body(
                 "tax_amount": _money(line.tax_amount),
                 "line_total": _money(line.line_total),
             }
-            for line in order.lines.all()
+            for line in (lines if lines is not None else order.lines.all())
         ],
-        "payments": [_payment_body(payment) for payment in order.payments.all()],
+        "payments": [
+            _payment_body(payment)
+            for payment in (payments if payments is not None else order.payments.all())
+        ],
         "payment_link": payment_link or None,
         "change_due": _money(change_due) if change_due is not None else None,
         "placed_at": _time(order.placed_at),
@@ -891,14 +898,20 @@ class OrderListView(APIView):
             placed_at=data.get("placed_at"),
         )
         _audit(request, customer, AccessAction.EDIT)
-        order = selectors.order_for_rendering(order=placed.order)
+        order = placed.order
+        if placed.is_replay or placed.lines is None or placed.payments is None:
+            order = selectors.order_for_rendering(order=order)
         link = request.build_absolute_uri(placed.payment_link) if placed.payment_link else ""
         headers = {"Idempotent-Replayed": "true"} if placed.is_replay else {}
-        return Response(
-            order_body(order, user=user, payment_link=link, change_due=placed.change_due),
-            status=status.HTTP_201_CREATED,
-            headers=headers,
+        rendered = order_body(
+            order,
+            user=user,
+            payment_link=link,
+            change_due=placed.change_due,
+            lines=None if placed.is_replay else placed.lines,
+            payments=None if placed.is_replay else placed.payments,
         )
+        return Response(rendered, status=status.HTTP_201_CREATED, headers=headers)
 
 
 def _link_for(request: Request, order: Order) -> str:

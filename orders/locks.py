@@ -35,14 +35,6 @@ def order_lock(*, order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def order_lock_status(*, order_id: int) -> str:
-    """Lock one order and read only its status (for callers that hold the rest of it)."""
-    status: str = (
-        Order.objects.select_for_update().filter(pk=order_id).values_list("status", flat=True).get()
-    )
-    return status
-
-
 def payments_lock(*, order_id: int) -> list[Payment]:
     """Lock an order's payments, lowest primary key first."""
     return list(Payment.objects.select_for_update().filter(order_id=order_id).order_by("pk"))

@@ -40,12 +40,11 @@ def sellable_variant(*, sku: str, field: str = "sku") -> Variant:
     Raises InvalidInput: an unknown SKU in a request body is bad input, not a missing page."""
     if not isinstance(sku, str) or not sku.strip() or "\x00" in sku or len(sku) > 64:
         raise InvalidInput("Send a SKU.", fields={field: ["A SKU of at most 64 characters."]})
+    sellable = Variant.objects.filter(is_published=True, product__is_published=True)
+    # The exact SKU uses the unique index; a differently-cased one is looked up the slow way.
     variant = (
-        Variant.objects.filter(
-            sku__iexact=sku.strip(), is_published=True, product__is_published=True
-        )
-        .select_related("product")
-        .first()
+        sellable.filter(sku=sku.strip()).select_related("product").first()
+        or sellable.filter(sku__iexact=sku.strip()).select_related("product").first()
     )
     if variant is None:
         raise InvalidInput(

@@ -122,6 +122,16 @@ class PlacedOrder:
     is_replay: bool
     change_due: Decimal | None = None
     payment_link: str = ""
+    # What the checkout wrote, so a caller can show the order without reading it back.
+    lines: tuple[OrderLine, ...] | None = None
+    payments: tuple[Payment, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Written:
+    order: Order
+    lines: list[OrderLine]
+    payment: Payment
 
 
 @dataclass(frozen=True)
@@ -220,7 +230,7 @@ def order_place(
         placed_at=placed_at,
     )
     try:
-        order, online_payment = _order_write(plan)
+        written = _order_write(plan)
     except _KeyTaken:
         existing = Order.objects.get(idempotency_key=key)
         return _replay(
@@ -229,10 +239,18 @@ def order_place(
             actor=actor,
             payment=payment,
         )
-    if online_payment is not None and online_payment.method == M.CARD_ONLINE:
-        # Settling records the outcome on ``order`` too (it is the payment's order).
-        payment_settle_fresh(payment=online_payment)
-    return _placed(order=order, payment=payment, is_replay=False)
+    if written.payment.method == M.CARD_ONLINE:
+        # Settling records the outcome on ``written.order`` too (it is the payment's order).
+        payment_settle_fresh(payment=written.payment, lines=written.lines)
+    placed = _placed(order=written.order, payment=payment, is_replay=False)
+    return PlacedOrder(
+        order=placed.order,
+        is_replay=False,
+        change_due=placed.change_due,
+        payment_link=placed.payment_link,
+        lines=tuple(written.lines),
+        payments=(written.payment,),
+    )
 
 
 def _placed(*, order: Order, payment: PaymentRequest, is_replay: bool) -> PlacedOrder:
@@ -562,7 +580,7 @@ def _new_order_number() -> str:
     return "NW" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(10))
 
 
-def _order_write(plan: _Plan) -> tuple[Order, Payment | None]:
+def _order_write(plan: _Plan) -> _Written:
     """Write the order in one transaction; retried only when a random order number collided."""
     for _ in range(ORDER_NUMBER_ATTEMPTS):
         number = _new_order_number()
@@ -578,7 +596,7 @@ def _order_write(plan: _Plan) -> tuple[Order, Payment | None]:
 
 
 @transaction.atomic
-def _order_write_once(plan: _Plan, *, number: str) -> tuple[Order, Payment | None]:
+def _order_write_once(plan: _Plan, *, number: str) -> _Written:
     cart = None
     voucher = plan.voucher
     if plan.cart is not None:
@@ -613,7 +631,7 @@ def _order_write_once(plan: _Plan, *, number: str) -> tuple[Order, Payment | Non
     if not candidates:
         raise OutOfStock("Not every item of this order is in stock at one location.")
     order = _order_insert(plan, number=number, cart=cart, quote=quote, first=candidates[0])
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -633,12 +651,18 @@ def _order_write_once(plan: _Plan, *, number: str) -> tuple[Order, Payment | Non
     payment = _payment_insert(plan, order=order)
     if cart is not None:
         Cart.objects.filter(pk=cart.pk).update(status=CartStatus.ORDERED, updated_at=timezone.now())
-    # The hot rows come last: a voucher's counter, then the stock levels.
+    # The hot rows come last, so their locks are held only for the end of the transaction: a
+    # voucher's counter, then the stock levels. The touchpoints go before them when the
+    # location is already certain (one candidate), after them when a fallback may change it.
+    is_location_certain = len(candidates) == 1
+    if is_location_certain:
+        _touchpoints(plan, order=order, lines=lines)
     if voucher is not None:
         _voucher_redeem(voucher=voucher, order=order, customer=plan.customer)
     _reserve(plan, order=order, quantities=quantities, candidates=candidates)
-    _touchpoints(plan, order=order)
-    return order, None if payment.gateway == IN_STORE_GATEWAY else payment
+    if not is_location_certain:
+        _touchpoints(plan, order=order, lines=lines)
+    return _Written(order=order, lines=lines, payment=payment)
 
 
 def _cart_basket(cart: Cart) -> list[tuple[Any, int]]:
@@ -847,7 +871,7 @@ def _reserve(
     raise last_error
 
 
-def _touchpoints(plan: _Plan, *, order: Order) -> None:
+def _touchpoints(plan: _Plan, *, order: Order, lines: list[OrderLine]) -> None:
     if plan.channel != Channel.STORE:
         emit(
             order=order,
@@ -862,4 +886,4 @@ def _touchpoints(plan: _Plan, *, order: Order) -> None:
             },
         )
     if order.status != OrderStatus.PENDING_PAYMENT:
-        order_record_paid(order=order)
+        order_record_paid(order=order, lines=lines)

@@ -38,6 +38,7 @@ from orders import locks, states
 from orders.cards import refuse_card_numbers
 from orders.errors import (
     IdempotencyKeyReused,
+    InvalidTransition,
     PaymentDeclined,
     PaymentFailed,
     PaymentLinkExpired,
@@ -51,6 +52,7 @@ from orders.models import (
     Cart,
     CartStatus,
     Order,
+    OrderLine,
     OrderStatus,
     Payment,
     PaymentMethod,
@@ -120,8 +122,9 @@ def payment_settle(*, payment: Payment) -> Payment:
     return payment_settle_fresh(payment=Payment.objects.get(pk=payment.pk))
 
 
-def payment_settle_fresh(*, payment: Payment) -> Payment:
-    """:func:`payment_settle` for a payment row the caller has just read or written."""
+def payment_settle_fresh(*, payment: Payment, lines: Sequence[OrderLine] | None = None) -> Payment:
+    """:func:`payment_settle` for a payment row the caller has just read or written (and, if it
+    holds them, the order's lines). The outcome is recorded on ``payment.order`` too."""
     if payment.status == PaymentStatus.CAPTURED:
         return payment
     if payment.status in {PaymentStatus.DECLINED, PaymentStatus.FAILED, PaymentStatus.VOIDED}:
@@ -164,7 +167,7 @@ def payment_settle_fresh(*, payment: Payment) -> Payment:
     if not captured.is_approved:
         _payment_refuse(payment=payment, status=PaymentStatus.FAILED, message=captured.message)
         raise PaymentFailed()
-    return _payment_captured(payment=payment, authorization=authorization)
+    return _payment_captured(payment=payment, authorization=authorization, lines=lines)
 
 
 def _refusal(payment: Payment) -> Conflict:
@@ -242,14 +245,24 @@ def _payment_void(
         )
 
 
-def _payment_captured(*, payment: Payment, authorization: str) -> Payment:
+def _payment_captured(
+    *, payment: Payment, authorization: str, lines: Sequence[OrderLine] | None = None
+) -> Payment:
     """Record the capture; the order becomes paid. If it was cancelled meanwhile (an expired
-    link swept away while the customer paid), the money goes straight back."""
+    link swept away while the customer paid), the money goes straight back. ``lines`` spares a
+    read when the caller holds them."""
     with transaction.atomic():
-        status = locks.order_lock_status(order_id=payment.order_id)
-        # The rest of the order does not change after checkout: the caller's copy will do.
+        # The order's row first, then the payment's (the lock order of orders/locks.py); the
+        # rest of the order does not change after checkout, so the caller's copy will do.
         order = payment.order
-        order.status = status
+        try:
+            states.order_transition(
+                order=order, to=OrderStatus.PAID, paid_total=F("paid_total") + payment.amount
+            )
+            is_paid_now = True
+        except InvalidTransition:
+            Order.objects.filter(pk=order.pk).update(paid_total=F("paid_total") + payment.amount)
+            is_paid_now = False
         # A payment voided meanwhile (its order cancelled) was captured all the same: it is
         # recorded, and the money goes back below.
         moved = Payment.objects.filter(
@@ -261,21 +274,19 @@ def _payment_captured(*, payment: Payment, authorization: str) -> Payment:
             gateway_reference=authorization,
             updated_at=timezone.now(),
         )
-        if moved != 1:
+        if moved != 1:  # someone else recorded it first: undo the order's side too
+            transaction.set_rollback(True)
+            order.refresh_from_db()
             payment.refresh_from_db()
-            return payment  # someone else recorded it first
+            return payment
         payment.status, payment.captured_amount = PaymentStatus.CAPTURED, payment.amount
         payment.gateway_reference = authorization
-        if order.status == OrderStatus.PENDING_PAYMENT:
-            states.order_transition(
-                order=order, to=OrderStatus.PAID, paid_total=F("paid_total") + payment.amount
-            )
+        late_refunds: list[Refund] = []
+        if is_paid_now:
             order.paid_total = payment.amount
-            order_record_paid(order=order)
-            late_refunds: list[Refund] = []
+            order_record_paid(order=order, lines=lines)
         else:
-            Order.objects.filter(pk=order.pk).update(paid_total=F("paid_total") + payment.amount)
-            order.refresh_from_db(fields=["paid_total", "refunded_total"])
+            order.refresh_from_db(fields=["status", "paid_total", "refunded_total"])
             late_refunds = refunds_create(
                 order=order,
                 amount=payment.amount,
@@ -288,7 +299,7 @@ def _payment_captured(*, payment: Payment, authorization: str) -> Payment:
     return payment
 
 
-def order_record_paid(*, order: Order) -> None:
+def order_record_paid(*, order: Order, lines: Sequence[OrderLine] | None = None) -> None:
     """A paid order counts: customer statistics and the ``Order Completed`` touchpoint (``POS
     Order Completed`` for a sale at the till). Runs in the caller's transaction."""
     if order.customer_id is not None:
@@ -299,7 +310,7 @@ def order_record_paid(*, order: Order) -> None:
         event="POS Order Completed" if is_pos else "Order Completed",
         channel=order.channel,
         message_id=f"order-completed:{order.number}",
-        properties=order_properties(order),
+        properties=order_properties(order, lines=lines),
         store_id=order.store_id if is_pos else None,
     )
 
