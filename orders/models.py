@@ -629,7 +629,9 @@ class SandboxGatewayEntry(models.Model):
     operation = models.CharField(max_length=20, choices=SandboxOperation.choices)
     idempotency_key = models.CharField(max_length=150, unique=True)
     reference = models.CharField(max_length=40, unique=True)
-    parent_reference = models.CharField(max_length=40, blank=True)
+    parent_reference = models.CharField(
+        max_length=40, blank=True, db_index=True, help_text="The authorisation it acts on."
+    )
     token = models.CharField(max_length=100, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)

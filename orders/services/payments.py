@@ -636,7 +636,8 @@ def order_refund(
     prefix = f"refund:{key}:"
     with transaction.atomic():
         locked = locks.order_lock(order_id=order.pk)
-        existing = list(Refund.objects.filter(idempotency_key__startswith=prefix))
+        # Through the order's index: a prefix match alone would scan every refund.
+        existing = list(Refund.objects.filter(order=locked, idempotency_key__startswith=prefix))
         if existing:
             if existing[0].request_fingerprint != request_fingerprint:
                 raise IdempotencyKeyReused()
