@@ -111,13 +111,14 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-class _TextOnly:
-    """JSON text only (DRF would turn a number into text), and never a NUL character."""
+class _TextOnly(serializers.Field):
+    """JSON text only (DRF would turn a number into text), and never a NUL character. Mixed
+    in before a concrete field, whose conversion then runs."""
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str) or "\x00" in data:
-            self.fail("not_a_string")  # type: ignore[attr-defined]
-        return super().to_internal_value(data)  # type: ignore[misc]
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
 
 
 class StrictUUIDField(_TextOnly, serializers.UUIDField):

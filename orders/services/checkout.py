@@ -32,7 +32,7 @@ from catalog.services import StockMove, stock_reserve, stock_sell_now
 from customers.identity import normalise_email
 from customers.models import Customer
 from customers.selectors import customer_resolve_merged
-from interaction_platform.accounts.models import User
+from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
 from interaction_platform.errors import Conflict, InvalidInput, NotAllowed
 from interaction_platform.permissions import Action, AnyUser, require
@@ -419,7 +419,7 @@ def _customer_check(
         customer = cart.customer
     if actor is not None:
         require(actor, Action.ORDER_PLACE)
-        is_shopper = isinstance(actor, User) and actor.role == "shopper"
+        is_shopper = isinstance(actor, User) and actor.role == Role.SHOPPER
         if is_shopper and channel not in SHOPPER_CHANNELS:
             raise NotAllowed("Shoppers order in the web store or the app.")
         if not is_shopper and customer is not None:
@@ -740,7 +740,7 @@ def _order_insert(
         origin_channel=cart.origin_channel if cart else plan.channel,
         store=selling_store,
         fulfilment_location=first.location,
-        placed_by=plan.actor if plan.actor and plan.actor.role != "shopper" else None,
+        placed_by=plan.actor if plan.actor and plan.actor.role != Role.SHOPPER else None,
         status=status,
         fulfilment_method=first.method,
         pickup_code=_pickup_code() if plan.method == FM.CLICK_AND_COLLECT else "",

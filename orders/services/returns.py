@@ -249,7 +249,10 @@ def _lines_check(
         seen.add(order_line.pk)
         quantity = quantity_check(line.quantity, field=f"lines.{index}.quantity")
         if not isinstance(line.restock, bool):
-            raise InvalidInput("restock is true or false.", fields={f"lines.{index}.restock": []})
+            raise InvalidInput(
+                "Say whether the goods go back on sale.",
+                fields={f"lines.{index}.restock": ["true or false."]},
+            )
         checked.append((order_line, quantity, line.restock))
     return checked
 

@@ -604,3 +604,34 @@ def test_paying_a_link_of_a_cancelled_order(world: World, unchanged: Callable[[]
     response = Client().post(link, {"attempt": attempt.pk, "card_token": "tok_sandbox_approve"})
     assert response.status_code == 410
     assert Order.objects.get(pk=order.pk).paid_total == Decimal("0.00")
+
+
+def test_the_same_key_with_other_content(world: World, unchanged: Callable[[], None]) -> None:
+    world.app.post(
+        "/api/v1/orders/", _checkout(world), format="json", HTTP_IDEMPOTENCY_KEY="reused-key-1"
+    )
+    unchanged()
+    response = world.app.post(
+        "/api/v1/orders/",
+        _checkout(world, fulfilment_method="click_and_collect", pickup_store="ams-a"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="reused-key-1",
+    )
+    _refused(response, 409, "idempotency_key_reused")
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "error"),
+    [
+        ("header-key-0001", "body-key-00001", "invalid"),
+        ("short", None, "idempotency_key_invalid"),
+        ("has spaces in it", None, "idempotency_key_invalid"),
+    ],
+)
+def test_a_bad_idempotency_key(
+    world: World, unchanged: Callable[[], None], header: str, field: str | None, error: str
+) -> None:
+    body = _checkout(world) if field is None else _checkout(world, idempotency_key=field)
+    unchanged()
+    response = world.app.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=header)
+    assert list(_refused(response, 400, error)["fields"]) == ["idempotency_key"]
