@@ -581,11 +581,12 @@ def main() -> None:
 
 
 def _redis_cleanup() -> None:
-    """The touchpoint wake-ups queued for a worker that never ran: delete that queue only."""
+    """The touchpoint wake-ups queued for a worker that never ran: delete that queue and its
+    binding only (database 13 is this project's test and benchmark database)."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete("celery")
+    client.delete("celery", "_kombu.binding.celery", "_kombu.binding_permanent.celery")
     client.close()
 
 
