@@ -6,7 +6,8 @@ What one order is, on both sides (the app's checkout with a sandbox card, click 
 1. transaction: insert the order, its line and a pending payment; write the ``Checkout
    Started`` touchpoint to the inbox; reserve the unit with the conditional ``UPDATE … WHERE
    on_hand - reserved >= 1`` (0 rows: out of stock, roll back); commit;
-2. the payment gateway (the sandbox: one ledger row to authorise, one to capture);
+2. the payment gateway (the sandbox: one ledger row to authorise, one to capture, each in its
+   own transaction that does not wait for the disk, as a remote provider's would not);
 3. transaction: payment captured, order paid, the customer's statistics, ``Order Completed``.
 
 Scenarios: (a) every client buys the same hot SKU, whose stock is 90% of each round's attempts,
@@ -383,6 +384,7 @@ _INSERT_LEDGER = """
 INSERT INTO orders_sandboxgatewayentry (operation, idempotency_key, reference, parent_reference,
     token, amount, currency, is_approved, message, created_at)
 VALUES (%s, %s, %s, %s, 'tok_sandbox_approve', 49.95, 'EUR', true, '', now())"""
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit TO OFF"
 _CAPTURED = """
 UPDATE orders_payment SET status = 'captured', captured_amount = amount, gateway_reference = %s,
     updated_at = now() WHERE id = %s AND status = 'pending'"""
@@ -431,8 +433,10 @@ def raw_client(
                 return "out_of_stock", (time.perf_counter() - started) * 1000
             connection.commit()
             reference = f"sbx_{uuid.uuid4().hex[:24]}"
+            cursor.execute(_ASYNC_COMMIT)  # as the sandbox does for its own ledger
             cursor.execute(_INSERT_LEDGER, ("authorize", f"{key}:a", reference, ""))
             connection.commit()
+            cursor.execute(_ASYNC_COMMIT)
             cursor.execute(_INSERT_LEDGER, ("capture", f"{key}:c", f"c{reference}", reference))
             connection.commit()
             cursor.execute(_CAPTURED, (reference, payment_id))
