@@ -34,12 +34,21 @@ class Category(models.Model):
         return self.name
 
 
+class TaxClass(models.TextChoices):
+    """Which VAT rate of the customer's country applies (rates per country: orders/countries.py)."""
+
+    STANDARD = "standard", "Standard rate"
+    REDUCED = "reduced", "Reduced rate"
+    ZERO = "zero", "Zero rate"
+
+
 class Product(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     brand = models.CharField(max_length=120, blank=True)
     description = models.TextField(blank=True)
+    tax_class = models.CharField(max_length=20, choices=TaxClass.choices, default=TaxClass.STANDARD)
     is_published = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from catalog.models import Category, Location, LocationKind, Price, Product, StockLevel, Variant
+from catalog.models import (
+    Category,
+    Location,
+    LocationKind,
+    Price,
+    PriceList,
+    Product,
+    StockLevel,
+    Variant,
+)
 from catalog.search import products_matching
 from interaction_platform.choices import Channel
 from interaction_platform.errors import NotFound
@@ -262,3 +271,24 @@ def products_suggested(*, seen: Sequence[Product], limit: int = 4) -> QuerySet[P
         .exclude(pk__in=[product.pk for product in seen])
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def channel_prices(
+    *, variant_ids: Iterable[int], channel: Channel, currency: str
+) -> tuple[PriceList | None, dict[int, Decimal]]:
+    """The active price list of ``channel`` in ``currency`` and the prices it has for
+    ``variant_ids`` (variant id → amount), in one query. Variants without a price are absent."""
+    rows = list(
+        Price.objects.filter(
+            variant_id__in=list(variant_ids),
+            price_list__channel=channel,
+            price_list__currency=currency,
+            price_list__is_active=True,
+        ).select_related("price_list")
+    )
+    if not rows:
+        price_list = PriceList.objects.filter(
+            channel=channel, currency=currency, is_active=True
+        ).first()
+        return price_list, {}
+    return rows[0].price_list, {row.variant_id: row.amount for row in rows}

@@ -287,6 +287,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "interaction_platform.choices.Channel",
         "LocationKindEnum": "catalog.models.LocationKind",
         "WebhookEventTypeEnum": "integrations.models.EventType",
+        "ReturnKindEnum": "orders.models.ReturnKind",
     },
 }
 
@@ -314,6 +315,14 @@ INTEGRATION_IMPORTERS = {
 }
 IMPORT_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
+# --- commerce ---------------------------------------------------------------------------------
+
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
+PAYMENT_LINK_TTL_HOURS = env.int("PAYMENT_LINK_TTL_HOURS", default=48)
+# Online payments and refunds left unsettled this long are finished by the orders sweep.
+PAYMENT_RECONCILE_AFTER_S = env.int("PAYMENT_RECONCILE_AFTER_S", default=120)
+CELERY_BEAT_SCHEDULE["orders-sweep"] = {"task": "orders.sweep", "schedule": 60.0}
+
 # --- product ----------------------------------------------------------------------------------
 
 SHOW_DEMO_LOGINS = env.bool("SHOW_DEMO_LOGINS", default=DEBUG)
@@ -327,7 +336,15 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Whatever a log line would contain, a card number is not written.
+    "filters": {"redact_card_numbers": {"()": "orders.cards.RedactCardNumbers"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_card_numbers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -3,7 +3,19 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from orders.models import Cart, CartLine, Order, OrderLine, Payment, Return, ReturnLine
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    Return,
+    ReturnLine,
+    SandboxGatewayEntry,
+    Voucher,
+    VoucherRedemption,
+)
 
 
 class CartLineInline(admin.TabularInline):
@@ -30,9 +42,11 @@ class OrderLineInline(admin.TabularInline):
         "sku",
         "product_name",
         "quantity",
+        "returned_quantity",
         "unit_price",
         "tax_rate",
         "discount",
+        "tax_amount",
         "line_total",
     )
     extra = 0
@@ -88,12 +102,20 @@ class OrderAdmin(admin.ModelAdmin):
         "shipping_total",
         "tax_total",
         "total",
+        "paid_total",
+        "refunded_total",
         "currency",
+        "prices_include_tax",
+        "tax_country",
         "placed_at",
         "updated_at",
     ]
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline, PaymentInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Orders move only through the services (state machine, stock, money): read-only here.
+        return False
 
 
 @admin.register(Payment)
@@ -148,3 +170,70 @@ class ReturnAdmin(admin.ModelAdmin):
     raw_id_fields = ["order", "processed_by"]
     list_select_related = ["order", "received_at_location"]
     inlines = [ReturnLineInline]
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "kind",
+        "value",
+        "minimum_spend",
+        "valid_from",
+        "valid_until",
+        "times_used",
+        "usage_limit",
+        "usage_limit_per_customer",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code"]
+    readonly_fields = ["times_used", "created_at"]
+
+
+@admin.register(VoucherRedemption)
+class VoucherRedemptionAdmin(admin.ModelAdmin):
+    list_display = ["voucher", "order", "customer", "use_number", "created_at"]
+    search_fields = ["voucher__code", "order__number"]
+    raw_id_fields = ["voucher", "order", "customer"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "order",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "location",
+        "created_at",
+    ]
+    list_filter = ["method", "status"]
+    search_fields = ["order__number", "=idempotency_key", "gateway_reference"]
+    raw_id_fields = ["order", "payment", "return_request", "issued_by"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SandboxGatewayEntry)
+class SandboxGatewayEntryAdmin(admin.ModelAdmin):
+    """What the sandbox provider recorded: handy to see that a retry charged once."""
+
+    list_display = ["reference", "operation", "amount", "currency", "is_approved", "created_at"]
+    list_filter = ["operation", "is_approved"]
+    search_fields = ["reference", "parent_reference", "=idempotency_key"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -18,7 +18,8 @@ def order_payload(*, order: Order) -> dict[str, Any]:
     """For ``order.created`` and ``order.updated``."""
     return {
         "number": order.number,
-        "customer_id": str(order.customer.public_id),
+        # None for an anonymous walk-in sale at the till
+        "customer_id": str(order.customer.public_id) if order.customer else None,
         "channel": order.channel,
         "origin_channel": order.origin_channel,
         "store": order.store.code if order.store_id and order.store else None,

@@ -29,6 +29,8 @@ from orders.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    Voucher,
+    VoucherKind,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -206,3 +208,12 @@ class SourceFactory(factory.django.DjangoModelFactory):
     channel = Channel.WEB
     key_prefix = factory.LazyAttribute(lambda o: o.write_key[:8])
     key_hash = factory.LazyAttribute(lambda o: hash_write_key(o.write_key))
+
+
+class VoucherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Voucher
+
+    code = factory.Sequence(lambda n: f"SAVE{n:04d}")
+    kind = VoucherKind.PERCENTAGE
+    value = Decimal("10")

@@ -19,4 +19,5 @@ urlpatterns = [
     path("consent/", account.cookie_consent, name="cookie-consent"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("pay/<str:token>/", views.pay, name="pay"),
 ]

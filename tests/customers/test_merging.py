@@ -26,7 +26,7 @@ from customers.models import (
     TimelineEvent,
 )
 from interaction_platform.errors import Conflict, InvalidInput
-from orders.models import Cart, CartStatus, Order
+from orders.models import Cart, CartStatus, Order, VoucherRedemption
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -189,14 +189,33 @@ class TestMerge:
         assert (list(Customer.objects.order_by("pk").values()), _owners(TimelineEvent)) == before
         assert Merge.objects.count() == 0
 
-    def test_two_open_carts_without_a_cart_hook_refuse_the_merge(
+    def test_two_open_carts_are_folded_by_the_cart_hook(
         self, known: Customer, visitor: Customer
     ) -> None:
-        factories.CartFactory(customer=known)
+        # the orders app's Cart.merge_customer_rows folds the visitor's open cart into the
+        # survivor's: one open cart remains, and the merge records the folded one
+        survivor_cart = factories.CartFactory(customer=known)
+        merge = services.customer_merge(survivor=known, absorbed=visitor)
+        assert list(Cart.objects.filter(customer=known, status="open")) == [survivor_cart]
+        assert Cart.objects.filter(customer=visitor).count() == 0
+        assert "orders.cart" in merge.moved
+
+    def test_a_merge_another_app_refuses_is_a_conflict_and_changes_nothing(
+        self, known: Customer, visitor: Customer
+    ) -> None:
+        # both used a "one per customer" voucher: one person cannot have used it twice
+        voucher = factories.VoucherFactory()
+        for customer in (known, visitor):
+            VoucherRedemption.objects.create(
+                voucher=voucher,
+                customer=customer,
+                order=factories.OrderFactory(customer=customer),
+                use_number=1,
+            )
         with pytest.raises(Conflict) as refused:
             services.customer_merge(survivor=known, absorbed=visitor)
         assert refused.value.code == "merge_refused"
-        assert Cart.objects.filter(customer=visitor).count() == 1
+        assert VoucherRedemption.objects.filter(customer=visitor).count() == 1
         assert Merge.objects.count() == 0
 
 
@@ -238,6 +257,7 @@ class TestMergeProtocol:
             ("customers.timelineevent", "customer"),
             ("orders.cart", "customer"),
             ("orders.order", "customer"),
+            ("orders.voucherredemption", "customer"),
         ]
 
 

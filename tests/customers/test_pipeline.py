@@ -27,6 +27,7 @@ from customers.models import (
 )
 from customers.services import inbox_retry_failed
 from customers.tasks import inbox_process, inbox_sweep
+from orders.models import VoucherRedemption
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -334,13 +335,20 @@ class TestConflicts:
         assert MergeReview.objects.get().occurrences == 3
 
     def test_a_merge_another_app_refuses_goes_to_review_and_the_batch_goes_on(self) -> None:
-        # given: an anonymous visitor and a known customer, each with an open cart (and no
-        # cart hook to fold them), and an unrelated event in the same batch
+        # given: an anonymous visitor and a known customer who each used a voucher of "one per
+        # customer" (the orders app's unique constraint refuses to give one person two uses),
+        # and an unrelated event in the same batch
         send(event("page", anonymousId="a-1"), event(userId="u-1"))
         process()
         visitor, known = customer_of("anonymous_id", "a-1"), customer_of("user_id", "u-1")
-        factories.CartFactory(customer=visitor)
-        factories.CartFactory(customer=known)
+        voucher = factories.VoucherFactory()
+        for customer in (visitor, known):
+            VoucherRedemption.objects.create(
+                voucher=voucher,
+                customer=customer,
+                order=factories.OrderFactory(customer=customer),
+                use_number=1,
+            )
         # when
         send(
             event("identify", anonymousId="a-1", userId="u-1", messageId="link"),

@@ -68,6 +68,8 @@ def test_a_return_payload() -> None:
         order=order,
         channel="store",
         status="refunded",
+        received_at_location=factories.StoreFactory(code="ams"),
+        received_at=timezone.now(),
         refund_method="cash",
         refund_amount=Decimal("10.00"),
         currency="EUR",

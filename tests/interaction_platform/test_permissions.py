@@ -24,7 +24,14 @@ EXPECTED_ROLES: dict[Action, set[str]] = {
     A.CUSTOMER_EXPORT: {"shopper", "admin"},
     A.CUSTOMER_ERASE: {"agent", "admin"},
     A.ORDER_VIEW: {"shopper", "store_staff", "agent", "admin"},
+    A.ORDER_PLACE: {"shopper", "store_staff", "agent", "admin"},
     A.ORDER_PLACE_FOR_CUSTOMER: {"store_staff", "agent", "admin"},
+    A.ORDER_CANCEL: {"shopper", "store_staff", "agent", "admin"},
+    A.ORDER_FULFIL: {"store_staff", "admin"},
+    A.CART_MANAGE: {"shopper", "store_staff", "agent", "admin"},
+    A.RETURN_CREATE: {"shopper", "store_staff", "agent", "admin"},
+    A.RETURN_RECEIVE: {"store_staff", "admin"},
+    A.REFUND_ISSUE: {"agent", "admin"},
     A.STORE_ACT: {"store_staff", "admin"},
     A.CASE_MANAGE: {"store_staff", "agent", "admin"},
     A.MERGE_REVIEW: {"agent", "admin"},
@@ -172,3 +179,61 @@ class TestStoreObjects:
 )
 def test_each_role_lands_in_its_channel(role: Role, landing: str) -> None:
     assert home_url_name(factories.UserFactory(role=role)) == landing
+
+
+class TestCommerceObjects:
+    def test_a_shopper_manages_only_their_own_cart(self) -> None:
+        shopper = factories.UserFactory(role=Role.SHOPPER)
+        own = factories.CartFactory(customer=factories.CustomerFactory(user=shopper))
+        other = factories.CartFactory()
+        assert can(shopper, Action.CART_MANAGE, own)
+        with pytest.raises(NotFound):
+            require(shopper, Action.CART_MANAGE, other)
+
+    def test_staff_and_agents_manage_any_customers_cart(self, store: object) -> None:
+        staff = factories.UserFactory(role=Role.STORE_STAFF)
+        staff.stores.add(store)
+        cart = factories.CartFactory()
+        assert can(staff, Action.CART_MANAGE, cart)
+        assert can(factories.UserFactory(role=Role.AGENT), Action.CART_MANAGE, cart)
+
+    def test_an_anonymous_walk_in_sale_is_no_shoppers_own(self, store: object) -> None:
+        shopper = factories.UserFactory(role=Role.SHOPPER)
+        walk_in = factories.OrderFactory(customer=None, channel="store", store=store)
+        with pytest.raises(NotFound):
+            require(shopper, Action.ORDER_VIEW, walk_in)
+
+    def test_staff_cancel_the_orders_of_their_stores_only(self, store: object) -> None:
+        staff = factories.UserFactory(role=Role.STORE_STAFF)
+        staff.stores.add(store)
+        sold_here = factories.OrderFactory(store=store)
+        shipped_from_here = factories.OrderFactory(fulfilment_location=store)
+        elsewhere = factories.OrderFactory(store=factories.StoreFactory())
+        assert can(staff, Action.ORDER_CANCEL, sold_here)
+        assert can(staff, Action.ORDER_CANCEL, shipped_from_here)
+        with pytest.raises(NotAllowed, match="orders of the stores you work at"):
+            require(staff, Action.ORDER_CANCEL, elsewhere)
+
+    def test_a_shopper_cancels_only_their_own_orders(self) -> None:
+        shopper = factories.UserFactory(role=Role.SHOPPER)
+        own = factories.OrderFactory(customer=factories.CustomerFactory(user=shopper))
+        assert can(shopper, Action.ORDER_CANCEL, own)
+        assert not can(shopper, Action.ORDER_CANCEL, factories.OrderFactory())
+
+    def test_only_the_fulfilling_locations_staff_fulfil(self, store: object) -> None:
+        staff = factories.UserFactory(role=Role.STORE_STAFF)
+        staff.stores.add(store)
+        here = factories.OrderFactory(fulfilment_location=store)
+        sold_here_shipped_elsewhere = factories.OrderFactory(
+            store=store, fulfilment_location=factories.WarehouseFactory()
+        )
+        assert can(staff, Action.ORDER_FULFIL, here)
+        with pytest.raises(NotAllowed, match="fulfilled by another location"):
+            require(staff, Action.ORDER_FULFIL, sold_here_shipped_elsewhere)
+
+    def test_returns_are_received_only_where_staff_work(self, store: object) -> None:
+        staff = factories.UserFactory(role=Role.STORE_STAFF)
+        staff.stores.add(store)
+        assert can(staff, Action.RETURN_RECEIVE, store)
+        with pytest.raises(NotAllowed, match="stores you work at"):
+            require(staff, Action.RETURN_RECEIVE, factories.WarehouseFactory())
