@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalog.errors import OutOfStock
 from catalog.models import StockLevel
+from catalog.sync import stock_low_emit_if_crossed
 
 
 @dataclass(frozen=True, order=True)
@@ -58,6 +59,7 @@ def stock_reserve(*, moves: Iterable[StockMove]) -> None:
         ).update(reserved=F("reserved") + move.quantity, updated_at=now)
         if updated != 1:
             raise OutOfStock.for_variant(variant_id=move.variant_id)
+        _announce_if_low(move)
 
 
 def stock_sell_now(*, moves: Iterable[StockMove]) -> None:
@@ -72,6 +74,24 @@ def stock_sell_now(*, moves: Iterable[StockMove]) -> None:
         ).update(on_hand=F("on_hand") - move.quantity, updated_at=now)
         if updated != 1:
             raise OutOfStock.for_variant(variant_id=move.variant_id)
+        _announce_if_low(move)
+
+
+def _announce_if_low(move: StockMove) -> None:
+    """After ``move`` took units: tell the ERP (``stock.low``) when availability just fell
+    under the threshold. The row is ours (locked by the update), so this read is cheap."""
+    on_hand, reserved, sku, location = (
+        StockLevel.objects.filter(variant_id=move.variant_id, location_id=move.location_id)
+        .values_list("on_hand", "reserved", "variant__sku", "location__code")
+        .get()
+    )
+    stock_low_emit_if_crossed(
+        sku=sku,
+        location=location,
+        available_before=on_hand - reserved + move.quantity,
+        on_hand=on_hand,
+        reserved=reserved,
+    )
 
 
 def stock_release(*, moves: Iterable[StockMove]) -> None:

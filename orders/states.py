@@ -19,8 +19,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from integrations.webhooks import webhook_emit
 from orders.errors import InvalidTransition
 from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.webhook_payloads import order_payload
 
 S = OrderStatus
 F = FulfilmentMethod
@@ -71,4 +73,9 @@ def order_transition(*, order: Order, to: str, **changes: Any) -> Order:
     for name, value in changes.items():
         if not hasattr(value, "resolve_expression"):  # an F() is left to the caller
             setattr(order, name, value)
+    webhook_emit(
+        event_type="order.updated",
+        payload=order_payload(order=order),
+        idempotency_key=f"order.updated:{order.number}:{to}",
+    )
     return order

@@ -32,6 +32,7 @@ from catalog.services import StockMove, stock_reserve, stock_sell_now
 from customers.identity import normalise_email
 from customers.models import Customer
 from customers.selectors import customer_resolve_merged
+from integrations.webhooks import webhook_emit
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
 from interaction_platform.errors import Conflict, InvalidInput, NotAllowed
@@ -77,6 +78,7 @@ from orders.services.payments import (
     payment_settle_fresh,
     terminal_reference_check,
 )
+from orders.webhook_payloads import order_payload
 
 M = PaymentMethod
 FM = FulfilmentMethod
@@ -649,6 +651,11 @@ def _order_write_once(plan: _Plan, *, number: str) -> _Written:
         ]
     )
     payment = _payment_insert(plan, order=order)
+    webhook_emit(
+        event_type="order.created",
+        payload=order_payload(order=order),
+        idempotency_key=f"order.created:{order.number}",
+    )
     if cart is not None:
         Cart.objects.filter(pk=cart.pk).update(status=CartStatus.ORDERED, updated_at=timezone.now())
     # The hot rows come last, so their locks are held only for the end of the transaction: a

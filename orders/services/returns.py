@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from catalog.models import Location
 from catalog.services import StockMove, stock_restock
+from integrations.webhooks import webhook_emit
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
 from interaction_platform.errors import InvalidInput, NotAllowed
@@ -52,6 +53,7 @@ from orders.services.common import (
     text_check,
 )
 from orders.services.payments import IN_STORE_GATEWAY, refunds_create, refunds_process
+from orders.webhook_payloads import return_processed_payload
 
 RETURNABLE = frozenset({OrderStatus.SHIPPED, OrderStatus.COMPLETED})
 
@@ -349,6 +351,11 @@ def _return_settle(return_request: Return) -> Return:
                 message_id=f"return-processed:{current.pk}",
                 properties=_return_properties(current),
                 store_id=current.received_at_location_id,
+            )
+            webhook_emit(
+                event_type="return.processed",
+                payload=return_processed_payload(return_request=current),
+                idempotency_key=f"return.processed:{current.pk}",
             )
     return current
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import InboxEvent
+from integrations.models import WebhookEvent
 from interaction_platform.accounts.models import User
 from interaction_platform.choices import Channel
 from interaction_platform.errors import InvalidInput, NotAllowed
@@ -96,6 +97,12 @@ class TestAtAnotherStore:
         ]
         shopper.customer.refresh_from_db()
         assert shopper.customer.lifetime_revenue == Decimal("120.00")
+        # and the systems that subscribe hear about it once
+        [announced] = WebhookEvent.objects.filter(event_type="return.processed")
+        assert (announced.payload["id"], announced.payload["refund_amount"]) == (
+            returned.pk,
+            "20.00",
+        )
 
     def test_the_customer_may_take_cash_at_the_store(
         self, shop: Shop, shopper: User, warehouse_staff: User, staff_a: User
