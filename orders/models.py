@@ -266,6 +266,47 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @classmethod
+    def export_customer_rows(cls, *, customer: Any) -> list[dict[str, Any]]:
+        """The privacy protocol of ``customers/`` (a customer's copy of their data): their
+        orders with lines, contact details and addresses."""
+        orders = (
+            cls.objects.filter(customer=customer).prefetch_related("lines").order_by("placed_at")
+        )
+        return [
+            {
+                "number": order.number,
+                "placed_at": order.placed_at,
+                "channel": order.channel,
+                "status": order.status,
+                "fulfilment_method": order.fulfilment_method,
+                "email": order.email,
+                "phone": order.phone,
+                "delivery_address": order.delivery_address,
+                "billing_address": order.billing_address,
+                "currency": order.currency,
+                "total": order.total,
+                "lines": [
+                    {
+                        "sku": line.sku,
+                        "product": line.product_name,
+                        "quantity": line.quantity,
+                        "line_total": line.line_total,
+                    }
+                    for line in order.lines.all()
+                ],
+            }
+            for order in orders
+        ]
+
+    @classmethod
+    def erase_customer_rows(cls, *, customer: Any) -> int:
+        """The privacy protocol of ``customers/`` (erasure): orders stay for the books, under
+        the customer's pseudonymous id, without contact details or addresses."""
+        return cls.objects.filter(customer=customer).update(
+            email="", phone="", delivery_address={}, billing_address={}
+        )
+
 
 class OrderLine(models.Model):
     """A line with the price as it was when the order was placed."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from customers.models import AccessLog, Case, Customer, Identity, TimelineEvent
-from customers.privacy import customer_erase
+from customers.privacy import customer_data_export, customer_erase
 from integrations.models import WebhookEvent
 from interaction_platform.accounts.models import ApiToken, User
 from interaction_platform.accounts.services import api_token_create
@@ -161,18 +161,27 @@ class TestConsoleErase:
         assert Customer.objects.get(pk=shopper_with_history.pk).erased_at is None
 
 
-def test_a_model_with_personal_data_of_its_own_is_asked_to_erase_it(
-    shopper_with_history: Customer, agent: User, monkeypatch: Any
+def test_orders_keep_their_amounts_but_lose_contact_details_and_addresses(
+    shopper_with_history: Customer, agent: User
 ) -> None:
-    # the hook contract, shown on carts: the model's erase_customer_rows is called with the customer
-    from orders.models import Cart
-
-    seen: list[Customer] = []
-    monkeypatch.setattr(
-        Cart,
-        "erase_customer_rows",
-        classmethod(lambda cls, *, customer: seen.append(customer) or 0),
-        raising=False,
+    # given: an order with the shopper's contact details and delivery address
+    order = factories.OrderFactory(
+        customer=shopper_with_history,
+        email="anna@example.com",
+        phone="+31611111111",
+        delivery_address={"line1": "Damrak 1", "postcode": "1012 LG", "city": "Amsterdam"},
     )
+    exported = customer_data_export(customer=shopper_with_history)
+    assert [(row["number"], row["email"]) for row in exported["orders"]] == [
+        (order.number, "anna@example.com")
+    ]
+    # when
     customer_erase(customer=shopper_with_history, actor=agent, reason="x")
-    assert [customer.pk for customer in seen] == [shopper_with_history.pk]
+    # then
+    order.refresh_from_db()
+    assert (order.email, order.phone, order.delivery_address, order.total) == (
+        "",
+        "",
+        {},
+        Decimal("49.95"),
+    )
