@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core import signing
 from django.db.models import QuerySet, prefetch_related_objects
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -234,7 +233,6 @@ class CustomerDetailView(APIView):
         return Response(CustomerDetailSerializer(customer).data)
 
 
-_CURSOR_SALT = "customers.timeline.cursor"
 _datetime_field = serializers.DateTimeField()
 
 
@@ -291,7 +289,7 @@ class TimelineQuerySerializer(_QueryParameters):
 
     def validate_cursor(self, value: str) -> selectors.TimelinePosition:
         try:
-            return timeline_cursor_decode(value)
+            return selectors.timeline_cursor_decode(value)
         except (signing.BadSignature, TypeError, ValueError) as error:
             raise serializers.ValidationError(
                 "Not a cursor this API gave out; pass next_cursor unchanged."
@@ -303,20 +301,6 @@ class TimelineQuerySerializer(_QueryParameters):
         if since is not None and until is not None and since >= until:
             raise serializers.ValidationError({"until": ["Must be later than since."]})
         return attrs
-
-
-def timeline_cursor_encode(position: selectors.TimelinePosition) -> str:
-    """An opaque, signed cursor: a client can pass it back but not forge or alter it."""
-    return signing.dumps([position.occurred_at.isoformat(), position.event_id], salt=_CURSOR_SALT)
-
-
-def timeline_cursor_decode(value: str) -> selectors.TimelinePosition:
-    """Raises BadSignature for a cursor this API did not sign, ValueError for a bad one."""
-    occurred_at, event_id = signing.loads(value, salt=_CURSOR_SALT)
-    parsed = parse_datetime(occurred_at) if isinstance(occurred_at, str) else None
-    if parsed is None:
-        raise ValueError("no time in the cursor")
-    return selectors.TimelinePosition(occurred_at=parsed, event_id=int(event_id))
 
 
 def _timeline_page(request: Request, customer: Customer) -> Response:
@@ -337,7 +321,7 @@ def _timeline_page(request: Request, customer: Customer) -> Response:
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        next_cursor = timeline_cursor_encode(
+        next_cursor = selectors.timeline_cursor_encode(
             selectors.TimelinePosition(occurred_at=last["occurred_at"], event_id=last["id"])
         )
     results = [

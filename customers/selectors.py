@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.core import signing
 from django.db.models import Count, Q, QuerySet
+from django.utils.dateparse import parse_datetime
 
 from customers import identity
 from customers.models import (
@@ -118,6 +120,25 @@ class TimelinePosition:
 
     occurred_at: datetime
     event_id: int
+
+
+TIMELINE_CURSOR_SALT = "customers.timeline.cursor"
+
+
+def timeline_cursor_encode(position: TimelinePosition) -> str:
+    """An opaque, signed cursor: a client can pass it back but not forge or alter it."""
+    return signing.dumps(
+        [position.occurred_at.isoformat(), position.event_id], salt=TIMELINE_CURSOR_SALT
+    )
+
+
+def timeline_cursor_decode(value: str) -> TimelinePosition:
+    """Raises BadSignature for a cursor this API did not sign, ValueError for a bad one."""
+    occurred_at, event_id = signing.loads(value, salt=TIMELINE_CURSOR_SALT)
+    parsed = parse_datetime(occurred_at) if isinstance(occurred_at, str) else None
+    if parsed is None:
+        raise ValueError("no time in the cursor")
+    return TimelinePosition(occurred_at=parsed, event_id=int(event_id))
 
 
 TIMELINE_FIELDS = (
