@@ -18,6 +18,7 @@ from customers.models import (
     Customer,
     Identity,
     IdentityKind,
+    Merge,
     MergeReview,
     MergeReviewStatus,
     TimelineEvent,
@@ -216,3 +217,12 @@ def customer_recently_viewed(*, customer: Customer, limit: int = 8) -> list[str]
             if len(seen) == limit:
                 break
     return seen
+
+
+def merge_list_recent(*, limit: int = 20) -> list[Merge]:
+    """The latest merges (live and undone), both customers at hand: what an agent may undo."""
+    return list(
+        Merge.objects.select_related("survivor", "absorbed", "merged_by").order_by(
+            "-merged_at", "-id"
+        )[:limit]
+    )

@@ -18,6 +18,7 @@ from orders.errors import VoucherNotApplicable
 from orders.models import (
     Cart,
     CartLine,
+    CartStatus,
     Order,
     OrderLine,
     Payment,
@@ -37,6 +38,15 @@ def cart_get(*, cart_id: int) -> Cart:
     if cart is None:
         raise NotFound("There is no such cart.")
     return cart
+
+
+def cart_open_for(*, customer: Customer) -> Cart | None:
+    """The customer's one open cart, started on whichever channel, or None."""
+    return (
+        Cart.objects.select_related("customer", "store", "voucher")
+        .filter(customer=customer, status=CartStatus.OPEN)
+        .first()
+    )
 
 
 @dataclass(frozen=True)

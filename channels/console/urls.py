@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels.console import views
+from channels.console import orders, reviews, views
 
 app_name = "console"
 urlpatterns = [
@@ -11,5 +11,12 @@ urlpatterns = [
     path("customers/<uuid:public_id>/call/", views.log_call, name="log-call"),
     path("customers/<uuid:public_id>/cases/", views.open_case, name="open-case"),
     path("customers/<uuid:public_id>/erase/", views.erase_customer, name="erase-customer"),
+    path("customers/<uuid:public_id>/timeline/", views.timeline, name="timeline"),
+    path("customers/<uuid:public_id>/order/", orders.place_order, name="place-order"),
+    path("orders/<str:number>/cancel/", orders.cancel_order, name="cancel-order"),
+    path("orders/<str:number>/return/", orders.return_by_post, name="return-order"),
+    path("reviews/", reviews.queue, name="reviews"),
+    path("reviews/<int:review_id>/decide/", reviews.decide, name="decide-review"),
+    path("merges/<int:merge_id>/undo/", reviews.undo, name="undo-merge"),
     path("cases/<int:case_id>/resolve/", views.resolve_case, name="resolve-case"),
 ]

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from interaction_platform.choices import Channel
 from interaction_platform.errors import InvalidInput
 from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action, require
+from orders import selectors as order_selectors
 
 CALL_SESSION_KEY = "console_call"
 
@@ -126,9 +128,69 @@ def customer(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "console/customer.html", _customer_context(request, found))
 
 
+TIMELINE_PAGE = 25
+
+
+def _timeline_page(request: HttpRequest, found: Customer) -> dict[str, Any]:
+    """A page of the customer's timeline, newest first, filtered by channel, with the cursor
+    of the next (older) page."""
+    channel = request.GET.get("channel", "")
+    if channel not in Channel.values:
+        channel = ""
+    after = None
+    if cursor := request.GET.get("cursor"):
+        try:
+            after = customer_selectors.timeline_cursor_decode(cursor)
+        except (signing.BadSignature, TypeError, ValueError) as error:
+            raise InvalidInput("That link to older events is broken; reload the page.") from error
+    rows = customer_selectors.timeline_list(
+        customer=found, after=after, channel=channel or None, limit=TIMELINE_PAGE + 1
+    )
+    next_cursor = None
+    if len(rows) > TIMELINE_PAGE:
+        rows = rows[:TIMELINE_PAGE]
+        last = rows[-1]
+        next_cursor = customer_selectors.timeline_cursor_encode(
+            customer_selectors.TimelinePosition(
+                occurred_at=last["occurred_at"], event_id=last["id"]
+            )
+        )
+    return {"events": rows, "next_cursor": next_cursor, "timeline_channel": channel}
+
+
+@require_GET
+@require_action(Action.CONSOLE_USE)
+def timeline(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Older timeline events as an HTML fragment (the page's script appends it on scroll; without
+    script the link opens the customer page at that point)."""
+    found = _customer_for(request, public_id)
+    access_log_record(
+        actor=request.user,
+        customers=[found],
+        action=AccessAction.TIMELINE,
+        via="console: timeline",
+        reason="older events",
+    )
+    return render(
+        request,
+        "console/_timeline_items.html",
+        {"customer": found, **_timeline_page(request, found)},
+    )
+
+
 def _customer_context(request: HttpRequest, found: Customer, **forms: Any) -> dict[str, Any]:
+    basket = order_selectors.cart_open_for(customer=found)
     return {
         "customer": found,
+        "basket": order_selectors.cart_priced(cart=basket, channel=Channel.CALL_CENTRE)
+        if basket
+        else None,
+        "orders": list(
+            order_selectors.order_list_for_customer(customer=found).prefetch_related("returns")[:10]
+        ),
+        "return_key": f"console-return-{uuid.uuid4().hex}",
+        "channels": Channel.choices,
+        **_timeline_page(request, found),
         "identities": found.identities.order_by("kind", "value"),
         "consent_history": found.consent_records.select_related("recorded_by")[:10],
         "cases": found.cases.select_related("order")[:20],

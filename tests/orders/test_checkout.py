@@ -508,7 +508,10 @@ class TestWhoMayCheckOut:
             )
         assert snapshot() == before
 
-    def test_an_agent_never_takes_a_card(self, shop: Shop, agent: User) -> None:
+    def test_an_agent_takes_a_card_token_but_never_a_card_number(
+        self, shop: Shop, agent: User
+    ) -> None:
+        # given: a card number read out on the phone, typed where the token belongs
         with pytest.raises(InvalidInput) as refused:
             services.order_place(
                 actor=agent,
@@ -518,10 +521,22 @@ class TestWhoMayCheckOut:
                 lines=[services.LineRequest("BOOK-1", 1)],
                 fulfilment_method="delivery",
                 delivery_address=ADDRESS,
-                payment=card(),
+                payment=services.PaymentRequest(method="card_online", token="4111111111111111"),
             )
-        assert refused.value.fields == {"payment.method": ["One of pay_by_link."]}
+        assert refused.value.code == "card_number_refused"
         assert Order.objects.count() == 0
+        # a token from the (sandbox) phone-payment service is taken
+        placed = services.order_place(
+            actor=agent,
+            channel=Channel.CALL_CENTRE,
+            idempotency_key="console:0005",
+            customer=factories.CustomerFactory(),
+            lines=[services.LineRequest("BOOK-1", 1)],
+            fulfilment_method="delivery",
+            delivery_address=ADDRESS,
+            payment=card(),
+        )
+        assert placed.order.status == "paid"
 
 
 def test_an_order_placed_by_staff_records_them(shop: Shop, make_user: Any) -> None:
