@@ -121,9 +121,8 @@ def _data() -> tuple[str, str, str, tuple[Any, int]]:
     agent's token, and the cursor (and position) of the page 190,000 events deep."""
     from django.db import connection
 
-    from customers.api import timeline_cursor_encode
     from customers.models import Customer, TimelineEvent
-    from customers.selectors import TimelinePosition
+    from customers.selectors import TimelinePosition, timeline_cursor_encode
     from interaction_platform.accounts.models import Role, User
     from interaction_platform.accounts.services import api_token_create
 
