@@ -48,7 +48,7 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy interaction_platform customers catalog orders channels integrations
+	$(BIN)/mypy interaction_platform customers catalog orders channels integrations bench
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .

@@ -45,7 +45,7 @@ WHERE customer.id = ANY(%s)
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from bench.support.common import LoadResult, bench_database, hammer, setup_django
+    from bench.support.common import LoadResult, bench_database, fixed, hammer, setup_django
     from tests.processes import process_env, start_gunicorn
 
     env = process_env(
@@ -70,12 +70,12 @@ def main() -> None:
                 f"&before_id={deep_position[1]}"
             )
             _same_page(gunicorn.port, deep_api, deep_bare, auth)
-            scenarios = (
+            scenarios: list[tuple[str, str, dict[str, str]]] = [
                 ("api_first", api, auth),
                 ("api_deep", deep_api, auth),
                 ("bare_first", bare, {}),
                 ("bare_deep", deep_bare, {}),
-            )
+            ]
             # Short rounds, taken in turn, so that every scenario meets the same machine (the
             # load of anything else running on it changes over a minute).
             results: dict[str, LoadResult] = {}
@@ -83,7 +83,7 @@ def main() -> None:
                 for name, path, headers in scenarios:
                     result = hammer(
                         gunicorn.port,
-                        lambda n, path=path, headers=headers: (path, headers),
+                        fixed(path, headers),
                         threads=CLIENT_THREADS,
                         seconds=SECONDS_PER_ROUND,
                         warm_up_s=0.3,

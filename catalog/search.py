@@ -24,14 +24,25 @@ def product_search_vector() -> CombinedExpression:
     )
 
 
+def _products_with_code(query: str) -> list[int]:
+    """Products that have a variant whose SKU (any case) or barcode is exactly ``query``:
+    unique-index lookups, asked first so that the text search can use its own index."""
+    codes = {query, query.upper()}
+    return list(
+        Variant.objects.filter(Q(sku__in=codes) | Q(barcode=query), is_published=True)
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+
+
 def products_matching(products: QuerySet[Product], *, query: str) -> QuerySet[Product]:
     """``products`` that match ``query``, best match first on PostgreSQL (name order on SQLite).
 
-    The result is annotated with ``rank`` (0 for a SKU/barcode-only hit, and on SQLite)."""
+    The result is annotated with ``rank`` (0 for a SKU/barcode-only hit, and on SQLite). On
+    PostgreSQL the text condition is the expression of the GIN index ``catalog_product_search``
+    (catalog/migrations/0003), so a search reads the index, not every product."""
     query = query.strip()
-    by_code = Variant.objects.filter(
-        Q(sku__iexact=query) | Q(barcode=query), is_published=True
-    ).values("product_id")
+    by_code = Q(pk__in=_products_with_code(query))
     if connection.vendor != "postgresql":
         # Every word must appear in the name, brand or description.
         every_word = Q()
@@ -40,14 +51,12 @@ def products_matching(products: QuerySet[Product], *, query: str) -> QuerySet[Pr
                 Q(name__icontains=word) | Q(brand__icontains=word) | Q(description__icontains=word)
             )
         return (
-            products.filter(every_word | Q(pk__in=by_code))
-            .annotate(rank=F("pk") * 0)
-            .order_by("name", "id")
+            products.filter(every_word | by_code).annotate(rank=F("pk") * 0).order_by("name", "id")
         )
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     return (
         products.annotate(search=product_search_vector())
-        .filter(Q(search=search_query) | Q(pk__in=by_code))
+        .filter(Q(search=search_query) | by_code)
         .annotate(rank=SearchRank(F("search"), search_query))
         .order_by("-rank", "name", "id")
     )

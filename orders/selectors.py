@@ -150,6 +150,20 @@ def order_list_for_customer(*, customer: Customer) -> QuerySet[Order]:
     return _orders().filter(customer=customer).order_by("-placed_at", "-pk")
 
 
+def order_list_for_overview(*, customer: Customer, limit: int = 10) -> list[Order]:
+    """A customer's latest orders for a profile page: store, lines and returns at hand
+    (three queries), no payments."""
+    return list(
+        Order.objects.filter(customer=customer)
+        .select_related("store")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
+            Prefetch("returns", queryset=Return.objects.order_by("pk")),
+        )
+        .order_by("-placed_at", "-pk")[:limit]
+    )
+
+
 def return_get(*, return_id: int) -> Return:
     if not 0 < return_id <= MAX_ID:
         raise NotFound("There is no such return.")

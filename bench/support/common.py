@@ -105,6 +105,15 @@ class LoadResult:
         }
 
 
+def fixed(path: str, headers: dict[str, str]) -> Callable[[int], tuple[str, dict[str, str]]]:
+    """A request function for :func:`hammer` that asks for the same page every time."""
+
+    def request(_number: int) -> tuple[str, dict[str, str]]:
+        return path, headers
+
+    return request
+
+
 def hammer(
     port: int,
     request: Callable[[int], tuple[str, dict[str, str]]],

@@ -1,6 +1,8 @@
-"""The project's URLs plus ``/bench/bare/<id>/``: the same timeline page the API serves, the
-fastest way Django can serve it (no authentication, permission check, audit row or serializer).
-Used only by ``bench/timeline.py``'s own server."""
+"""The project's URLs plus the bare views the benchmarks compare with, each serving its page the
+fastest way Django can (no authentication, permission check, audit row, serializer or
+template): ``/bench/bare/<id>/`` the timeline page the API serves (``bench/timeline.py``), and
+``/bench/bare/products/`` a page of 24 products (``bench/pages.py``). Used only by the
+benchmarks' own servers."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.utils.dateparse import parse_datetime
 
+from catalog.models import Product
 from customers.models import Customer, TimelineEvent
 
 PAGE = 50
@@ -33,7 +36,17 @@ def bare_timeline(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     return JsonResponse({"results": rows})
 
 
+def bare_products(request: HttpRequest) -> JsonResponse:
+    rows = list(
+        Product.objects.filter(is_published=True)
+        .order_by("name", "id")
+        .values("slug", "name", "brand")[:24]
+    )
+    return JsonResponse({"results": rows})
+
+
 urlpatterns = [
+    path("bench/bare/products/", bare_products),
     path("bench/bare/<uuid:public_id>/", bare_timeline),
     path("", include("interaction_platform.urls")),
 ]

@@ -185,9 +185,7 @@ def _customer_context(request: HttpRequest, found: Customer, **forms: Any) -> di
         "basket": order_selectors.cart_priced(cart=basket, channel=Channel.CALL_CENTRE)
         if basket
         else None,
-        "orders": list(
-            order_selectors.order_list_for_customer(customer=found).prefetch_related("returns")[:10]
-        ),
+        "orders": order_selectors.order_list_for_overview(customer=found),
         "return_key": f"console-return-{uuid.uuid4().hex}",
         "channels": Channel.choices,
         **_timeline_page(request, found),
