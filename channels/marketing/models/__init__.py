@@ -1,0 +1,1 @@
+from channels.marketing.models.campaigns import *  # noqa: F403
