@@ -55,11 +55,12 @@ class Touch:
 
 def _touches_for(customer_ids: set[int], since: datetime, until: datetime) -> list[Touch]:
     """Every touch of these customers (and of profiles merged into them) in [since, until]."""
-    survivor_of = {pk: pk for pk in customer_ids}
+    survivor_of: dict[int, int] = {pk: pk for pk in customer_ids}
     for pk, survivor in Customer.objects.filter(merged_into__in=customer_ids).values_list(
         "pk", "merged_into"
     ):
-        survivor_of[pk] = survivor
+        if survivor is not None:
+            survivor_of[pk] = survivor
     touches: list[Touch] = []
     sends = CampaignSend.objects.filter(customer_id__in=survivor_of).filter(
         Q(opened_at__range=(since, until))
@@ -123,11 +124,12 @@ def _credit(orders: list[Order]) -> int:
     for order in orders:
         if order.customer_id is None or order.status == OrderStatus.CANCELLED:
             continue
-        touch = attribution_last_touch(
+        last = attribution_last_touch(
             placed_at=order.placed_at, touches=touches_of[order.customer_id], windows=windows
         )
-        if touch is None:
+        if last is None:
             continue
+        touch = last
         _, created = AttributedOrder.objects.get_or_create(
             order=order,
             defaults={

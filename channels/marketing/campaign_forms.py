@@ -61,8 +61,12 @@ class SegmentForm(forms.Form):
         required=False,
         label="Online account",
     )
-    min_orders = forms.CharField(required=False, label="Orders, at least", widget=forms.NumberInput())
-    max_orders = forms.CharField(required=False, label="Orders, at most", widget=forms.NumberInput())
+    min_orders = forms.CharField(
+        required=False, label="Orders, at least", widget=forms.NumberInput()
+    )
+    max_orders = forms.CharField(
+        required=False, label="Orders, at most", widget=forms.NumberInput()
+    )
     min_spend = forms.CharField(required=False, label="Spent in total, at least (€)")
     max_spend = forms.CharField(required=False, label="Spent in total, at most (€)")
     event_did = forms.ChoiceField(

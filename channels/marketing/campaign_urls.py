@@ -8,7 +8,9 @@ urlpatterns = [
     path("campaigns/", campaign_views.campaign_dashboard, name="campaigns"),
     path("campaigns/new/", campaign_views.campaign_new, name="campaign-new"),
     path("campaigns/<int:campaign_id>/", campaign_views.campaign_detail, name="campaign"),
-    path("campaigns/<int:campaign_id>/start/", campaign_views.campaign_start, name="campaign-start"),
+    path(
+        "campaigns/<int:campaign_id>/start/", campaign_views.campaign_start, name="campaign-start"
+    ),
     path(
         "campaigns/<int:campaign_id>/mailing.csv",
         campaign_views.campaign_mailing_file,

@@ -48,7 +48,9 @@ DASHBOARD_COLUMNS = (
 )
 
 
-def _csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
+def _csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -151,7 +153,12 @@ def _bars(rows: list[dict[str, Any]], key: str, width: int = 320) -> list[dict[s
     """Horizontal bars for a server-rendered SVG chart (no script, no inline style)."""
     top = max((float(row[key]) for row in rows), default=0.0) or 1.0
     return [
-        {"label": row["name"], "value": row[key], "width": round(width * float(row[key]) / top), "y": 28 * index}
+        {
+            "label": row["name"],
+            "value": row[key],
+            "width": round(width * float(row[key]) / top),
+            "y": 28 * index,
+        }
         for index, row in enumerate(rows)
     ]
 
@@ -334,7 +341,9 @@ def qr_codes(request: HttpRequest) -> HttpResponse:
 def qr_code_svg(request: HttpRequest, code: str) -> HttpResponse:
     """The printable code as an SVG download."""
     found = qr.qr_code_get(code=code)
-    svg = qr.qr_svg(campaign_services.public_url(reverse("qr-scan", kwargs={"code": found.code})), scale=10)
+    svg = qr.qr_svg(
+        campaign_services.public_url(reverse("qr-scan", kwargs={"code": found.code})), scale=10
+    )
     response = HttpResponse(svg, content_type="image/svg+xml")
     if request.GET.get("inline") != "1":
         response["Content-Disposition"] = f'attachment; filename="qr-{found.code}.svg"'
@@ -343,7 +352,14 @@ def qr_code_svg(request: HttpRequest, code: str) -> HttpResponse:
 
 # --- follow-up ---------------------------------------------------------------------------------
 
-FOLLOW_UP_COLUMNS = ("Follow-up", "Created", "Sent", "Done", "Recovered orders", "Recovered revenue")
+FOLLOW_UP_COLUMNS = (
+    "Follow-up",
+    "Created",
+    "Sent",
+    "Done",
+    "Recovered orders",
+    "Recovered revenue",
+)
 
 
 @require_GET
@@ -359,7 +375,14 @@ def follow_up_dashboard(request: HttpRequest) -> HttpResponse:
             "follow-up.csv",
             FOLLOW_UP_COLUMNS,
             (
-                [row["label"], row["follow_ups"], row["sent"], row["done"], row["recovered"], row["revenue"]]
+                [
+                    row["label"],
+                    row["follow_ups"],
+                    row["sent"],
+                    row["done"],
+                    row["recovered"],
+                    row["revenue"],
+                ]
                 for row in figures
             ),
         )

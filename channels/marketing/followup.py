@@ -29,6 +29,9 @@ from django.utils import timezone
 
 from channels.marketing.campaigns import public_url
 from channels.marketing.models import FollowUp, FollowUpKind, FollowUpStatus
+from customers.touchpoints import touchpoint_emit
+from interaction_platform.choices import Channel
+from interaction_platform.errors import Conflict, NotFound
 from orders.models import (
     Cart,
     CartLine,
@@ -39,9 +42,6 @@ from orders.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from customers.touchpoints import touchpoint_emit
-from interaction_platform.choices import Channel
-from interaction_platform.errors import Conflict, NotFound
 
 SOURCE = "follow-up"
 SWEEP_LIMIT = 200
@@ -87,9 +87,7 @@ def _create_reminders(now: datetime, idle_before: datetime) -> int:
         .filter(customer__email_consent=True)
         .exclude(customer__email="")
         .exclude(
-            Exists(
-                FollowUp.objects.filter(kind=FollowUpKind.EMAIL_REMINDER, cart=OuterRef("pk"))
-            )
+            Exists(FollowUp.objects.filter(kind=FollowUpKind.EMAIL_REMINDER, cart=OuterRef("pk")))
         )
         .order_by("pk")[:SWEEP_LIMIT]
     )
@@ -110,9 +108,7 @@ def _create_store_tasks(now: datetime, idle_before: datetime) -> int:
     carts = (
         _idle_carts(idle_before=idle_before, channels=[Channel.STORE])
         .filter(store__isnull=False)
-        .exclude(
-            Exists(FollowUp.objects.filter(kind=FollowUpKind.STORE_TASK, cart=OuterRef("pk")))
-        )
+        .exclude(Exists(FollowUp.objects.filter(kind=FollowUpKind.STORE_TASK, cart=OuterRef("pk"))))
         .annotate(items=Sum("lines__quantity"))
         .order_by("pk")[:SWEEP_LIMIT]
     )
@@ -200,7 +196,9 @@ def reminder_message(*, follow_up: FollowUp) -> EmailMultiAlternatives:
         body=render_to_string("marketing/email/reminder.txt", context),
         to=[customer.email],
     )
-    message.attach_alternative(render_to_string("marketing/email/reminder.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("marketing/email/reminder.html", context), "text/html"
+    )
     return message
 
 
@@ -213,7 +211,7 @@ def _send_reminders(limit: int) -> int:
         follow_up = FollowUp.objects.select_related("customer", "cart").get(pk=follow_up.pk)
         try:
             reminder_message(follow_up=follow_up).send()
-        except Exception as error:  # noqa: BLE001 - recorded on the row, never retried
+        except Exception as error:
             FollowUp.objects.filter(pk=follow_up.pk).update(
                 status=FollowUpStatus.FAILED, note=str(error)[:300]
             )
@@ -251,7 +249,7 @@ def _credit_recoveries(now: datetime) -> int:
         order: Order | None
         if follow_up.kind == FollowUpKind.CALL_BACK:
             order = (
-                Order.objects.filter(pk=follow_up.order_id)
+                Order.objects.filter(pk=follow_up.order_id or 0)
                 .exclude(status__in=[*UNPAID_STATUSES, OrderStatus.CANCELLED])
                 .first()
             )
@@ -335,9 +333,11 @@ def followup_figures(*, since: datetime | None = None) -> list[dict[str, Any]]:
     rows = FollowUp.objects.all()
     if since is not None:
         rows = rows.filter(created_at__gte=since)
-    figures = {
-        row["kind"]: row
-        for row in rows.values("kind").order_by().annotate(
+    figures: dict[str, dict[str, Any]] = {
+        row["kind"]: dict(row)
+        for row in rows.values("kind")
+        .order_by()
+        .annotate(
             follow_ups=Count("id"),
             sent=Count("id", filter=Q(status=FollowUpStatus.SENT) | Q(sent_at__isnull=False)),
             done=Count("id", filter=Q(status=FollowUpStatus.DONE)),
@@ -367,4 +367,3 @@ def abandoned_basket_count(*, idle_before: datetime) -> int:
     return _idle_carts(
         idle_before=idle_before, channels=[Channel.WEB, Channel.APP, Channel.STORE]
     ).count()
-

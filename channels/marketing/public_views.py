@@ -4,6 +4,8 @@ on this shop (stored with the campaign or code), so none of them is an open redi
 
 from __future__ import annotations
 
+import contextlib
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -25,11 +27,9 @@ def email_click(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def email_open(request: HttpRequest, token: str) -> HttpResponse:
-    """The 1×1 pixel. Always the image, even for an unknown token: a mail client shows no error."""
-    try:
+    """The open pixel: always the image, even for an unknown token (mail clients show no error)."""
+    with contextlib.suppress(NotFound):
         campaigns.email_open_record(token=token)
-    except NotFound:
-        pass
     return HttpResponse(campaigns.PIXEL_GIF, content_type="image/gif")
 
 

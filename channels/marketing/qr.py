@@ -56,7 +56,9 @@ def qr_destination_path(*, product_slug: str = "", landing_path: str = "") -> st
         return reverse("web:product", kwargs={"slug": product_slug})
     if not landing_path.startswith("/") or landing_path.startswith("//") or "\\" in landing_path:
         raise InvalidInput(
-            fields={"landing_path": ["Enter a path on this shop starting with /, e.g. /c/jackets/."]}
+            fields={
+                "landing_path": ["Enter a path on this shop starting with /, e.g. /c/jackets/."]
+            }
         )
     return landing_path[:300]
 

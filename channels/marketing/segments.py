@@ -166,13 +166,12 @@ def segment_rules_parse(data: Any) -> SegmentRules:
     channels = tuple(dict.fromkeys(getlist("channels")))
     if set(channels) - set(Channel.values):
         errors["channels"] = ["Choose channels from the list."]
-    min_channel_count = _integer(
-        data, "min_channel_count", errors, low=1, high=len(Channel.values)
-    )
+    min_channel_count = _integer(data, "min_channel_count", errors, low=1, high=len(Channel.values))
     home_store = _as_text(data.get("home_store"))
-    if home_store and not Location.objects.filter(
-        code=home_store, kind=LocationKind.STORE
-    ).exists():
+    if (
+        home_store
+        and not Location.objects.filter(code=home_store, kind=LocationKind.STORE).exists()
+    ):
         errors["home_store"] = ["Choose a store from the list."]
     country = _as_text(data.get("country")).upper()
     if country and not (len(country) == 2 and country.isalpha() and country.isascii()):
@@ -283,9 +282,7 @@ def segment_list() -> list[tuple[Segment, SegmentRules, int]]:
 
 
 @transaction.atomic
-def segment_save(
-    *, name: str, description: str, rules: SegmentRules, created_by: Any
-) -> Segment:
+def segment_save(*, name: str, description: str, rules: SegmentRules, created_by: Any) -> Segment:
     """Save a new segment. Raises InvalidInput for a missing name and Conflict when the name is
     taken (so a repeated form post does not create a second segment)."""
     name = name.strip()
@@ -303,7 +300,10 @@ def segment_save(
     try:
         with transaction.atomic():
             return Segment.objects.create(
-                name=name, description=description.strip(), rules=rules.as_json(), created_by=created_by
+                name=name,
+                description=description.strip(),
+                rules=rules.as_json(),
+                created_by=created_by,
             )
     except IntegrityError:
         raise Conflict(

@@ -6,189 +6,500 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0003_product_search_index'),
-        ('customers', '0005_merges_reviews_and_dropped_counts'),
-        ('orders', '0002_checkout_payments_vouchers_returns'),
+        ("catalog", "0003_product_search_index"),
+        ("customers", "0005_merges_reviews_and_dropped_counts"),
+        ("orders", "0002_checkout_payments_vouchers_returns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttributionCursor',
+            name="AttributionCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True)),
-                ('last_order_id', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True)),
+                ("last_order_id", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('kind', models.CharField(choices=[('email', 'E-mail'), ('direct_mail', 'Direct mail'), ('print', 'Print (QR codes)')], max_length=20)),
-                ('subject', models.CharField(blank=True, help_text='E-mail subject line.', max_length=200)),
-                ('headline', models.CharField(blank=True, max_length=200)),
-                ('body', models.TextField(blank=True, help_text='Plain text; blank lines separate paragraphs.')),
-                ('call_to_action', models.CharField(default='Shop now', max_length=60)),
-                ('landing_path', models.CharField(default='/', help_text='Where tracked links and QR codes lead (a path).', max_length=300)),
-                ('attribution_window_days', models.PositiveSmallIntegerField(default=7)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('sending', 'Sending'), ('sent', 'Sent')], default='draft', max_length=20)),
-                ('audience_size', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("direct_mail", "Direct mail"),
+                            ("print", "Print (QR codes)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(blank=True, help_text="E-mail subject line.", max_length=200),
+                ),
+                ("headline", models.CharField(blank=True, max_length=200)),
+                (
+                    "body",
+                    models.TextField(
+                        blank=True, help_text="Plain text; blank lines separate paragraphs."
+                    ),
+                ),
+                ("call_to_action", models.CharField(default="Shop now", max_length=60)),
+                (
+                    "landing_path",
+                    models.CharField(
+                        default="/",
+                        help_text="Where tracked links and QR codes lead (a path).",
+                        max_length=300,
+                    ),
+                ),
+                ("attribution_window_days", models.PositiveSmallIntegerField(default=7)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("sending", "Sending"), ("sent", "Sent")],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("audience_size", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AttributedOrder',
+            name="AttributedOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('touch', models.CharField(choices=[('email_open', 'E-mail opened'), ('email_click', 'E-mail link clicked'), ('qr_scan', 'QR code scanned')], max_length=20)),
-                ('touched_at', models.DateTimeField()),
-                ('placed_at', models.DateTimeField()),
-                ('channel', models.CharField(max_length=20)),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(max_length=3)),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.order')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributed_orders', to='marketing.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "touch",
+                    models.CharField(
+                        choices=[
+                            ("email_open", "E-mail opened"),
+                            ("email_click", "E-mail link clicked"),
+                            ("qr_scan", "QR code scanned"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("touched_at", models.DateTimeField()),
+                ("placed_at", models.DateTimeField()),
+                ("channel", models.CharField(max_length=20)),
+                ("revenue", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attributed_orders",
+                        to="marketing.campaign",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CampaignStats',
+            name="CampaignStats",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent', models.PositiveIntegerField(default=0)),
-                ('delivered', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('opened', models.PositiveIntegerField(default=0)),
-                ('clicked', models.PositiveIntegerField(default=0)),
-                ('unsubscribed', models.PositiveIntegerField(default=0)),
-                ('qr_scans', models.PositiveIntegerField(default=0)),
-                ('orders', models.PositiveIntegerField(default=0)),
-                ('revenue', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('campaign', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='stats', to='marketing.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sent", models.PositiveIntegerField(default=0)),
+                ("delivered", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("opened", models.PositiveIntegerField(default=0)),
+                ("clicked", models.PositiveIntegerField(default=0)),
+                ("unsubscribed", models.PositiveIntegerField(default=0)),
+                ("qr_scans", models.PositiveIntegerField(default=0)),
+                ("orders", models.PositiveIntegerField(default=0)),
+                ("revenue", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                (
+                    "campaign",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stats",
+                        to="marketing.campaign",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'campaign stats',
+                "verbose_name_plural": "campaign stats",
             },
         ),
         migrations.CreateModel(
-            name='QrCode',
+            name="QrCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=24, unique=True)),
-                ('label', models.CharField(max_length=120)),
-                ('placement', models.CharField(choices=[('poster', 'Poster'), ('flyer', 'Flyer'), ('shelf_label', 'Shelf label'), ('store', 'Store window / counter')], max_length=20)),
-                ('destination_path', models.CharField(max_length=300)),
-                ('scan_count', models.PositiveIntegerField(default=0)),
-                ('attached_scan_count', models.PositiveIntegerField(default=0, help_text='Scans by a known or consenting visitor, on their timeline.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='qr_codes', to='marketing.campaign')),
-                ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=24, unique=True)),
+                ("label", models.CharField(max_length=120)),
+                (
+                    "placement",
+                    models.CharField(
+                        choices=[
+                            ("poster", "Poster"),
+                            ("flyer", "Flyer"),
+                            ("shelf_label", "Shelf label"),
+                            ("store", "Store window / counter"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("destination_path", models.CharField(max_length=300)),
+                ("scan_count", models.PositiveIntegerField(default=0)),
+                (
+                    "attached_scan_count",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Scans by a known or consenting visitor, on their timeline.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="qr_codes",
+                        to="marketing.campaign",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['campaign', 'label'],
+                "ordering": ["campaign", "label"],
             },
         ),
         migrations.CreateModel(
-            name='QrScan',
+            name="QrScan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scanned_at', models.DateTimeField()),
-                ('anonymous_id', models.CharField(blank=True, max_length=100)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.customer')),
-                ('qr_code', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scans', to='marketing.qrcode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scanned_at", models.DateTimeField()),
+                ("anonymous_id", models.CharField(blank=True, max_length=100)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "qr_code",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scans",
+                        to="marketing.qrcode",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('rules', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("rules", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='segment',
-            field=models.ForeignKey(blank=True, help_text='Who receives it (e-mail and direct mail). Print campaigns have none.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='marketing.segment'),
+            model_name="campaign",
+            name="segment",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Who receives it (e-mail and direct mail). Print campaigns have none.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="campaigns",
+                to="marketing.segment",
+            ),
         ),
         migrations.CreateModel(
-            name='CampaignSend',
+            name="CampaignSend",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=40, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('sending', 'Handed to the mail server'), ('sent', 'Delivered to the mail server'), ('failed', 'Refused by the mail server')], default='pending', max_length=20)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('failure', models.CharField(blank=True, max_length=300)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('clicked_at', models.DateTimeField(blank=True, null=True)),
-                ('scanned_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sends', to='marketing.campaign')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaign_sends', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=40, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("sending", "Handed to the mail server"),
+                            ("sent", "Delivered to the mail server"),
+                            ("failed", "Refused by the mail server"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("failure", models.CharField(blank=True, max_length=300)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("clicked_at", models.DateTimeField(blank=True, null=True)),
+                ("scanned_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sends",
+                        to="marketing.campaign",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="campaign_sends",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['campaign', 'status'], name='campaign_send_status_idx'), models.Index(fields=['customer', 'campaign'], name='campaign_send_customer_idx')],
-                'constraints': [models.UniqueConstraint(fields=('campaign', 'customer'), name='campaign_send_once_per_customer')],
+                "indexes": [
+                    models.Index(fields=["campaign", "status"], name="campaign_send_status_idx"),
+                    models.Index(
+                        fields=["customer", "campaign"], name="campaign_send_customer_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("campaign", "customer"), name="campaign_send_once_per_customer"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FollowUp',
+            name="FollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email_reminder', 'Basket reminder e-mail'), ('store_task', 'Store follow-up'), ('call_back', 'Call back about an unpaid link')], max_length=20)),
-                ('status', models.CharField(choices=[('open', 'To do'), ('sending', 'Being sent'), ('sent', 'Sent'), ('failed', 'Not delivered'), ('done', 'Done')], max_length=20)),
-                ('basket_value', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('recovered_revenue', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('recovered_at', models.DateTimeField(blank=True, null=True)),
-                ('cart', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.cart')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='customers.customer')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.order')),
-                ('recovered_order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.order')),
-                ('store', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email_reminder", "Basket reminder e-mail"),
+                            ("store_task", "Store follow-up"),
+                            ("call_back", "Call back about an unpaid link"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "To do"),
+                            ("sending", "Being sent"),
+                            ("sent", "Sent"),
+                            ("failed", "Not delivered"),
+                            ("done", "Done"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("basket_value", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recovered_revenue",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12),
+                ),
+                ("recovered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cart",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orders.cart",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follow_ups",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "recovered_order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['kind', 'status'], name='follow_up_kind_status_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('cart__isnull', False)), fields=('kind', 'cart'), name='follow_up_once_per_cart'), models.UniqueConstraint(condition=models.Q(('order__isnull', False)), fields=('kind', 'order'), name='follow_up_once_per_order')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["kind", "status"], name="follow_up_kind_status_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("cart__isnull", False)),
+                        fields=("kind", "cart"),
+                        name="follow_up_once_per_cart",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("order__isnull", False)),
+                        fields=("kind", "order"),
+                        name="follow_up_once_per_order",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='qrcode',
-            constraint=models.UniqueConstraint(fields=('campaign', 'label'), name='qr_code_label_per_campaign'),
+            model_name="qrcode",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "label"), name="qr_code_label_per_campaign"
+            ),
         ),
         migrations.AddIndex(
-            model_name='qrscan',
-            index=models.Index(fields=['qr_code', 'scanned_at'], name='qr_scan_code_time_idx'),
+            model_name="qrscan",
+            index=models.Index(fields=["qr_code", "scanned_at"], name="qr_scan_code_time_idx"),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('attribution_window_days__gte', 1), ('attribution_window_days__lte', 90)), name='campaign_window_1_to_90_days'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("attribution_window_days__gte", 1), ("attribution_window_days__lte", 90)
+                ),
+                name="campaign_window_1_to_90_days",
+            ),
         ),
     ]

@@ -173,7 +173,9 @@ class QrCode(models.Model):
     class Meta:
         ordering = ["campaign", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "label"], name="qr_code_label_per_campaign"),
+            models.UniqueConstraint(
+                fields=["campaign", "label"], name="qr_code_label_per_campaign"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -308,7 +310,9 @@ class FollowUp(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "cart"], condition=Q(cart__isnull=False), name="follow_up_once_per_cart"
+                fields=["kind", "cart"],
+                condition=Q(cart__isnull=False),
+                name="follow_up_once_per_cart",
             ),
             models.UniqueConstraint(
                 fields=["kind", "order"],
