@@ -74,6 +74,8 @@ class SegmentRules:
                 data[key] = str(data[key])
         data["consent"] = list(self.consent)
         data["channels"] = list(self.channels)
+        if not self.event:
+            data.pop("event_did")
         return {key: value for key, value in data.items() if value not in ("", None, [])}
 
     def describe(self) -> list[str]:
