@@ -211,7 +211,7 @@ def campaign_stats_from_raw(*, campaign_id: int) -> dict[str, object]:
         "unsubscribed": sends["unsubscribed"],
         "qr_scans": sends["mail_scans"] + print_scans,
         "orders": credited["orders"],
-        "revenue": credited["revenue"] or Decimal("0.00"),
+        "revenue": Decimal(credited["revenue"] or 0).quantize(Decimal("0.01")),
     }
 
 

@@ -320,6 +320,17 @@ def store_tasks_open(*, store_id: int) -> QuerySet[FollowUp]:
     )
 
 
+def store_task_get(*, follow_up_id: int) -> FollowUp:
+    task = (
+        FollowUp.objects.select_related("store")
+        .filter(pk=follow_up_id, kind=FollowUpKind.STORE_TASK)
+        .first()
+    )
+    if task is None:
+        raise NotFound("There is no such task.")
+    return task
+
+
 def call_backs_open() -> QuerySet[FollowUp]:
     return (
         FollowUp.objects.filter(kind=FollowUpKind.CALL_BACK, status=FollowUpStatus.OPEN)
@@ -356,7 +367,7 @@ def followup_figures(*, since: datetime | None = None) -> list[dict[str, Any]]:
                 "sent": row.get("sent", 0),
                 "done": row.get("done", 0),
                 "recovered": row.get("recovered", 0),
-                "revenue": row.get("revenue") or Decimal("0.00"),
+                "revenue": Decimal(row.get("revenue") or 0).quantize(Decimal("0.01")),
             }
         )
     return result
