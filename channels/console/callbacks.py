@@ -36,6 +36,8 @@ def call_backs(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_action(Action.CONSOLE_USE)
 def call_back_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
-    followup_task_complete(follow_up_id=follow_up_id, kind=FollowUpKind.CALL_BACK, user=request.user)
+    followup_task_complete(
+        follow_up_id=follow_up_id, kind=FollowUpKind.CALL_BACK, user=request.user
+    )
     messages.success(request, "Call-back marked as done.")
     return redirect("console:call-backs")

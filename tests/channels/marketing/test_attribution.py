@@ -42,12 +42,22 @@ def _at(days: float) -> datetime:
 def world(marketer: User) -> dict[str, object]:
     segment = Segment.objects.create(name="All", rules={})
     email_a = campaign_create(
-        name="A", kind=CampaignKind.EMAIL, segment=segment, subject="a", body="a",
-        attribution_window_days=7, created_by=marketer,
+        name="A",
+        kind=CampaignKind.EMAIL,
+        segment=segment,
+        subject="a",
+        body="a",
+        attribution_window_days=7,
+        created_by=marketer,
     )
     email_b = campaign_create(
-        name="B", kind=CampaignKind.EMAIL, segment=segment, subject="b", body="b",
-        attribution_window_days=7, created_by=marketer,
+        name="B",
+        kind=CampaignKind.EMAIL,
+        segment=segment,
+        subject="b",
+        body="b",
+        attribution_window_days=7,
+        created_by=marketer,
     )
     posters = campaign_create(
         name="C", kind=CampaignKind.PRINT, attribution_window_days=14, created_by=marketer
@@ -112,7 +122,10 @@ def test_last_touch_within_the_window_gets_the_order(world: dict[str, object]) -
     }
     for uncredited in (too_late, cancelled, before_touch, walk_in):
         assert not AttributedOrder.objects.filter(order=uncredited).exists()
-    stats = {s.campaign.name: (s.orders, s.revenue) for s in CampaignStats.objects.select_related("campaign")}
+    stats = {
+        s.campaign.name: (s.orders, s.revenue)
+        for s in CampaignStats.objects.select_related("campaign")
+    }
     assert stats == {
         "A": (1, Decimal("30.00")),
         "B": (0, Decimal("0.00")),
@@ -127,7 +140,11 @@ def test_a_click_is_a_later_touch_than_the_open(world: dict[str, object]) -> Non
     order = _order(ann, 0, "42.00")
     attribution_refresh(now=NOW + timedelta(minutes=5))
     credited = AttributedOrder.objects.get(order=order)
-    assert (credited.campaign.name, credited.touch, credited.touched_at) == ("B", "email_click", _at(1))
+    assert (credited.campaign.name, credited.touch, credited.touched_at) == (
+        "B",
+        "email_click",
+        _at(1),
+    )
 
 
 def test_fresh_orders_wait_for_the_next_run(world: dict[str, object]) -> None:

@@ -28,7 +28,9 @@ def _audience() -> dict[str, Customer]:
         "ada": factories.CustomerFactory(first_name="Ada", email_consent=True),
         "bo": factories.CustomerFactory(first_name="Bo", email_consent=True),
         "cy": factories.CustomerFactory(first_name="Cy", email_consent=False),
-        "di": factories.CustomerFactory(first_name="Di", email_consent=True, erased_at=timezone.now()),
+        "di": factories.CustomerFactory(
+            first_name="Di", email_consent=True, erased_at=timezone.now()
+        ),
         "ed": factories.CustomerFactory(first_name="Ed", email_consent=True, email=""),
     }
 
@@ -39,7 +41,9 @@ def _links(message: Any) -> dict[str, str]:
     click = re.search(r'href="(http://[^"]+/m/c/[^"]+)"', html)
     pixel = re.search(r'src="(http://[^"]+/m/o/[^"]+\.gif)"', html)
     unsubscribe = re.search(r"Unsubscribe: (http://\S+/m/u/\S+)", text)
-    assert click and pixel and unsubscribe
+    assert click
+    assert pixel
+    assert unsubscribe
     return {
         "click": urlsplit(click.group(1)).path,
         "pixel": urlsplit(pixel.group(1)).path,

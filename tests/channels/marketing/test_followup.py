@@ -22,7 +22,9 @@ from tests.channels.marketing.conftest import drain_inbox
 pytestmark = pytest.mark.django_db
 
 
-def _basket(channel: str = "web", idle_hours: float = 25, store: Any = None, **customer: Any) -> Cart:
+def _basket(
+    channel: str = "web", idle_hours: float = 25, store: Any = None, **customer: Any
+) -> Cart:
     owner = factories.CustomerFactory(**customer)
     cart = factories.CartFactory(customer=owner, origin_channel=channel, store=store)
     variant = factories.VariantFactory()

@@ -70,7 +70,10 @@ def test_an_anonymous_scan_with_consent_joins_the_visitors_timeline(
         "destination_url": "/c/jackets/",
         "placement": "poster",
     }
-    assert Identity.objects.get(kind=IdentityKind.ANONYMOUS_ID, value=visitor).customer == event.customer
+    assert (
+        Identity.objects.get(kind=IdentityKind.ANONYMOUS_ID, value=visitor).customer
+        == event.customer
+    )
     poster.refresh_from_db()
     assert (poster.scan_count, poster.attached_scan_count) == (1, 1)
 
@@ -133,7 +136,11 @@ def test_making_a_code_on_the_page(marketer_client: Client, print_campaign: Camp
     [
         ({"label": ""}, 400, "This field is required."),
         ({"product": "no-such-thing"}, 400, "There is no product with that address."),
-        ({"landing_path": "https://evil.example/"}, 400, "Enter a path on this shop starting with /"),
+        (
+            {"landing_path": "https://evil.example/"},
+            400,
+            "Enter a path on this shop starting with /",
+        ),
         ({"landing_path": "//evil.example/"}, 400, "Enter a path on this shop starting with /"),
     ],
 )
@@ -144,7 +151,12 @@ def test_a_bad_code_is_refused_and_nothing_saved(
     status: int,
     message: str,
 ) -> None:
-    data = {"campaign": print_campaign.pk, "label": "Flyer", "placement": "flyer", "landing_path": "/"}
+    data = {
+        "campaign": print_campaign.pk,
+        "label": "Flyer",
+        "placement": "flyer",
+        "landing_path": "/",
+    }
     response = marketer_client.post("/marketing/qr/", {**data, **fields})
     assert response.status_code == status
     assert message in response.content.decode()

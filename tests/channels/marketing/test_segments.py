@@ -107,7 +107,11 @@ def test_rules_count_exactly(base: object, rules: dict[str, object], expected: i
         ({"event": "Danced", "event_days": "5"}, "event", "Choose an event from the list."),
         ({"event": "Product Viewed"}, "event_days", "Say how many days back to look."),
         ({"event_days": "3"}, "event", "Choose the event the number of days refers to."),
-        ({"event": "Product Viewed", "event_days": "0"}, "event_days", "Enter a number from 1 to 730."),
+        (
+            {"event": "Product Viewed", "event_days": "0"},
+            "event_days",
+            "Enter a number from 1 to 730.",
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_a_reason(
@@ -174,9 +178,7 @@ def test_saving_a_segment(base: object, marketer_client: Client, marketer: objec
 
 
 def test_a_bad_rule_is_a_400_and_saves_nothing(base: object, marketer_client: Client) -> None:
-    response = marketer_client.post(
-        "/marketing/segments/", {"name": "Broken", "min_spend": "lots"}
-    )
+    response = marketer_client.post("/marketing/segments/", {"name": "Broken", "min_spend": "lots"})
     assert response.status_code == 400
     assert "Enter an amount, e.g. 150 or 99.50." in response.content.decode()
     assert Segment.objects.count() == 0
@@ -187,9 +189,7 @@ def test_a_taken_name_is_refused_and_saves_nothing(base: object, marketer_client
     response = marketer_client.post("/marketing/segments/", {"name": "vip", "min_orders": "9"})
     assert response.status_code == 409
     assert "This name is taken; choose another." in response.content.decode()
-    assert list(Segment.objects.values_list("name", "rules")) == [
-        ("VIP", {"min_orders": 3})
-    ]
+    assert list(Segment.objects.values_list("name", "rules")) == [("VIP", {"min_orders": 3})]
 
 
 def test_a_segment_needs_a_name(base: object, marketer_client: Client) -> None:
