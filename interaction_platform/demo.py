@@ -303,6 +303,9 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         stock_count = _seed_stock(rng, variants, locations, progress)
         customers = _seed_customers(rng, shape, locations, progress)
         _seed_logins(locations, customers[0])
+        from channels.marketing.demo_campaigns import seed_campaigns  # the channel's own demo
+
+        seed_campaigns()
     return {
         "locations": len(locations),
         "products": len(products),

@@ -109,8 +109,9 @@ def attribution_last_touch(
     return best
 
 
-def _credit(orders: list[Order]) -> int:
-    """Credit ``orders`` (one batch); returns how many got a campaign."""
+def attribution_credit_orders(orders: list[Order]) -> int:
+    """Credit ``orders`` (one batch, by the rule above); returns how many got a campaign. An
+    order credited before is left alone, so this is safe to repeat."""
     customer_ids = {order.customer_id for order in orders if order.customer_id}
     if not customer_ids:
         return 0
@@ -175,7 +176,7 @@ def attribution_refresh(*, now: datetime | None = None, max_batches: int = 20) -
                 ready.append(order)
             if not ready:
                 return credited
-            credited += _credit(ready)
+            credited += attribution_credit_orders(ready)
             cursor.last_order_id = ready[-1].pk
             cursor.save(update_fields=["last_order_id", "updated_at"])
             if len(ready) < len(batch) or len(batch) < BATCH_SIZE:

@@ -46,6 +46,13 @@ def _fingerprint() -> tuple[list[tuple[object, ...]], ...]:
 
 
 def _wipe() -> None:
+    from channels.marketing.models import Campaign, QrCode, Segment
+    from orders.models import Order
+
+    QrCode.objects.all().delete()
+    Campaign.objects.all().delete()
+    Segment.objects.all().delete()
+    Order.objects.all().delete()
     User.objects.all().delete()
     Customer.objects.all().delete()
     Product.objects.all().delete()
