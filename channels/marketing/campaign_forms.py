@@ -128,11 +128,11 @@ class QrCodeForm(forms.Form):
         max_length=120, help_text="Where it is printed, e.g. “Poster, Kalverstraat window”."
     )
     placement = forms.ChoiceField(choices=QrPlacement.choices)
-    store = forms.ChoiceField(required=False, label="Store (optional)")
+    store = forms.ChoiceField(required=False, label="Store")
     product = forms.CharField(
         max_length=220,
         required=False,
-        label="Product (optional)",
+        label="Product",
         help_text="The product's web address name, e.g. trail-jacket-12. Leave empty to use the "
         "landing page.",
     )

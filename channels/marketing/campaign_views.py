@@ -395,6 +395,7 @@ def follow_up_dashboard(request: HttpRequest) -> HttpResponse:
             "days": days_back,
             "abandoned": followup.abandoned_basket_count(idle_before=idle_before),
             "idle_hours": settings.FOLLOW_UP_IDLE_HOURS,
+            "recovery_days": settings.FOLLOW_UP_RECOVERY_DAYS,
             "totals": {
                 key: sum((row[key] for row in figures), 0)
                 for key in ("follow_ups", "sent", "recovered", "revenue")
