@@ -34,7 +34,7 @@
           var reasons = [];
           var fields = result.body.fields || {};
           Object.keys(fields).forEach(function (key) { reasons = reasons.concat(fields[key]); });
-          show(result.body.message + (reasons.length ? " " + reasons.join(" ") : ""), true);
+          show(reasons.length ? reasons.join(" ") : result.body.message, true);
         }
       })
       .catch(function () { if (ticket === latest) show("Could not count just now; press Count to try again.", true); });
