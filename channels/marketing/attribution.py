@@ -37,6 +37,7 @@ from channels.marketing.models import (
     TouchKind,
 )
 from customers.models import Customer, Identity, IdentityKind
+from interaction_platform.choices import Channel
 from orders.models import Order, OrderStatus
 
 CURSOR_NAME = "orders"
@@ -224,3 +225,26 @@ def campaign_stats_rebuild(*, campaign_id: int) -> CampaignStats:
         setattr(stats, name, value)
     stats.save()
     return stats
+
+
+def attributed_orders_by_channel(*, campaign_id: int) -> list[dict[str, object]]:
+    """Credited orders and revenue per channel the order was placed in (an e-mail that sells in
+    the stores shows here), largest revenue first."""
+    rows = (
+        AttributedOrder.objects.filter(campaign_id=campaign_id)
+        .values("channel")
+        .order_by()
+        .annotate(orders=Count("id"), revenue=Sum("revenue"))
+    )
+    result = [
+        {
+            "channel": row["channel"],
+            "label": Channel(row["channel"]).label
+            if row["channel"] in Channel.values
+            else row["channel"],
+            "orders": row["orders"],
+            "revenue": Decimal(row["revenue"] or 0).quantize(Decimal("0.01")),
+        }
+        for row in rows
+    ]
+    return sorted(result, key=lambda row: (-row["revenue"], str(row["channel"])))

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Location, LocationKind
+from channels.marketing import attribution, followup, qr, segments
 from channels.marketing import campaigns as campaign_services
-from channels.marketing import followup, qr, segments
 from channels.marketing.campaign_forms import (
     CampaignForm,
     QrCodeForm,
@@ -248,6 +248,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 for i, (label, value) in enumerate(funnel)
             ],
             "qr_codes": campaign.qr_codes.order_by("label"),
+            "by_channel": attribution.attributed_orders_by_channel(campaign_id=campaign.pk),
             "nav": "campaigns",
             "public_base_url": settings.PUBLIC_BASE_URL,
         },

@@ -203,3 +203,70 @@ def test_a_taken_campaign_name_is_a_conflict(marketer_client: Client, marketer: 
 def test_an_unknown_campaign_is_not_found(marketer_client: Client) -> None:
     assert marketer_client.get("/marketing/campaigns/999/").status_code == 404
     assert marketer_client.post("/marketing/campaigns/999/start/").status_code == 404
+
+
+def test_the_campaign_page_shows_where_credited_orders_were_placed(
+    sent_campaign: Campaign, marketer_client: Client, django_assert_num_queries: Any
+) -> None:
+    from channels.marketing.models import AttributedOrder
+
+    for channel, total in [("store", "120.00"), ("store", "30.00"), ("web", "49.95")]:
+        order = factories.OrderFactory(
+            channel=channel,
+            origin_channel=channel,
+            subtotal=Decimal(total),
+            tax_total=Decimal("0.00"),
+            total=Decimal(total),
+        )
+        AttributedOrder.objects.create(
+            order=order,
+            campaign=sent_campaign,
+            touch="email_click",
+            touched_at=order.placed_at,
+            placed_at=order.placed_at,
+            channel=channel,
+            revenue=order.total,
+            currency="EUR",
+        )
+    # session, user, campaign, progress, audience count, credited by channel, QR codes
+    with django_assert_num_queries(6):
+        body = marketer_client.get(f"/marketing/campaigns/{sent_campaign.pk}/").content.decode()
+    assert (
+        '<tr><td>Store (POS)</td><td class="num">2</td><td class="num">€150.00</td></tr>'
+        '<tr><td>Web store</td><td class="num">1</td><td class="num">€49.95</td></tr>'
+    ) in body
+
+
+def test_the_qr_and_follow_up_pages_query_counts(
+    marketer_client: Client, marketer: User, django_assert_num_queries: Any
+) -> None:
+    from channels.marketing.models import QrCode
+
+    posters = campaign_create(name="Posters", kind=CampaignKind.PRINT, created_by=marketer)
+    for index in range(3):
+        QrCode.objects.create(
+            code=f"c{index}",
+            campaign=posters,
+            label=f"Poster {index}",
+            placement="poster",
+            destination_path="/",
+        )
+    # session, user, print campaigns, stores for the form, codes with campaign and store
+    with django_assert_num_queries(5):
+        body = marketer_client.get("/marketing/qr/").content.decode()
+    assert body.count('alt="QR code c') == 3
+    # session, user, figures, idle baskets
+    with django_assert_num_queries(4):
+        marketer_client.get("/marketing/follow-up/")
+
+
+def test_rebuild_command(sent_campaign: Campaign) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("rebuild_campaign_stats", stdout=out)
+    assert out.getvalue().strip() == "Credited 0 new order(s); rebuilt 2 campaign(s)."
+    stats = CampaignStats.objects.get(campaign=sent_campaign)
+    assert (stats.sent, stats.orders, stats.revenue) == (0, 0, Decimal("0.00"))

@@ -210,3 +210,36 @@ def test_the_follow_up_dashboard_and_its_csv(smtp_server: Any, marketer_client: 
         "Store follow-up,0,0,0,0,0.00",
         "Call back about an unpaid link,0,0,0,0,0.00",
     ]
+
+
+def test_the_task_lists_query_counts(
+    staff: User, store: Any, agent: User, django_assert_num_queries: Any
+) -> None:
+    for index in range(3):
+        FollowUp.objects.create(
+            kind=FollowUpKind.STORE_TASK,
+            status=FollowUpStatus.OPEN,
+            customer=factories.CustomerFactory(),
+            store=store,
+            note=f"task {index}",
+            created_at=timezone.now(),
+        )
+        customer = factories.CustomerFactory()
+        FollowUp.objects.create(
+            kind=FollowUpKind.CALL_BACK,
+            status=FollowUpStatus.OPEN,
+            customer=customer,
+            order=_order(customer, channel="call_centre", status=OrderStatus.PENDING_PAYMENT),
+            note="unpaid",
+            created_at=timezone.now(),
+        )
+    pos = Client()
+    pos.force_login(staff)
+    # session, user, bound stores (role check), the store, its tasks with customers, audit rows
+    with django_assert_num_queries(6):
+        assert pos.get("/pos/follow-ups/").content.decode().count("Done</button>") == 3
+    console = Client()
+    console.force_login(agent)
+    # session, user, call-backs with customers and orders, the audit rows
+    with django_assert_num_queries(4):
+        assert console.get("/console/call-backs/").content.decode().count("Done</button>") == 3
