@@ -203,3 +203,27 @@ def test_an_agent_sees_the_call_backs(
     expect(page.get_by_role("link", name="Carla Bel")).to_be_visible()
     expect(page.get_by_role("cell", name="€129.00")).to_be_visible()
     screenshot("console-call-backs")
+
+
+def test_the_demo_campaign_tells_its_story(
+    page: Page, live_server: Any, sign_in: Any, screenshot: Any
+) -> None:
+    from interaction_platform import demo
+    from interaction_platform.accounts.models import User
+
+    demo.seed()
+    marketer = User.objects.get(username="marketer")
+    marketer.set_password(factories.PASSWORD)
+    marketer.save(update_fields=["password"])
+    sign_in(marketer)
+    page.goto(f"{live_server.url}/marketing/campaigns/")
+    page.get_by_role("link", name="Autumn rain jackets").click()
+    expect(
+        page.get_by_role("heading", name="Where the credited orders were placed")
+    ).to_be_visible()
+    expect(page.get_by_role("cell", name="Store (POS)")).to_be_visible()
+    screenshot("marketing-demo-campaign")
+    page.goto(f"{live_server.url}/marketing/campaigns/")
+    screenshot("marketing-demo-campaigns-dashboard")
+    page.goto(f"{live_server.url}/marketing/segments/")
+    screenshot("marketing-demo-segments")
