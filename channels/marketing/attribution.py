@@ -110,7 +110,7 @@ def attribution_last_touch(
     return best
 
 
-def attribution_credit_orders(orders: list[Order]) -> int:
+def attribution_credit_orders(*, orders: list[Order]) -> int:
     """Credit ``orders`` (one batch, by the rule above); returns how many got a campaign. An
     order credited before is left alone, so this is safe to repeat."""
     customer_ids = {order.customer_id for order in orders if order.customer_id}
@@ -177,7 +177,7 @@ def attribution_refresh(*, now: datetime | None = None, max_batches: int = 20) -
                 ready.append(order)
             if not ready:
                 return credited
-            credited += attribution_credit_orders(ready)
+            credited += attribution_credit_orders(orders=ready)
             cursor.last_order_id = ready[-1].pk
             cursor.save(update_fields=["last_order_id", "updated_at"])
             if len(ready) < len(batch) or len(batch) < BATCH_SIZE:

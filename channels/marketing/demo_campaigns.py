@@ -233,7 +233,9 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
             )
         )
     Order.objects.bulk_create(orders)
-    attribution_credit_orders(list(Order.objects.filter(number__startswith="DC").order_by("pk")))
+    attribution_credit_orders(
+        orders=list(Order.objects.filter(number__startswith="DC").order_by("pk"))
+    )
 
     follow_ups = _seed_follow_ups(rng, now, store)
     for campaign in (email, mailing, posters):
