@@ -83,6 +83,28 @@ def _stats_add(campaign_id: int, **deltas: Any) -> None:
     )
 
 
+def _emit(
+    send: CampaignSend,
+    *,
+    event: str,
+    key: str,
+    at: datetime,
+    channel: Channel = Channel.EMAIL,
+    **properties: Any,
+) -> None:
+    """The recipient's touchpoint for this campaign, idempotent by ``{key}:{campaign}:{customer}``
+    (call it inside the transaction that records the fact)."""
+    touchpoint_emit(
+        customer=send.customer,
+        event=event,
+        channel=channel,
+        source=SOURCE,
+        properties={"campaign_id": send.campaign_id, **properties},
+        occurred_at=at,
+        message_id=f"{key}:{send.campaign_id}:{send.customer_id}",
+    )
+
+
 # --- campaigns ---------------------------------------------------------------------------------
 
 
@@ -223,14 +245,13 @@ def _direct_mail_mark_sent(campaign: Campaign, now: datetime) -> None:
         status=SendStatus.SENT, claimed_at=now, sent_at=now
     )
     for send in sends:
-        touchpoint_emit(
-            customer=send.customer,
+        _emit(
+            send,
             event="Direct Mail Sent",
+            key="direct-mail-sent",
+            at=now,
             channel=Channel.DIRECT_MAIL,
-            source=SOURCE,
-            properties={"campaign_id": campaign.pk, "mailing_id": send.token},
-            occurred_at=now,
-            message_id=f"direct-mail-sent:{campaign.pk}:{send.customer_id}",
+            mailing_id=send.token,
         )
     _stats_add(campaign.pk, sent=len(sends), delivered=len(sends))
 
@@ -328,18 +349,13 @@ def _record_sent(campaign: Campaign, send: CampaignSend) -> None:
         status=SendStatus.SENT, sent_at=now
     ):
         return
-    touchpoint_emit(
-        customer=send.customer,
+    _emit(
+        send,
         event="Email Sent",
-        channel=Channel.EMAIL,
-        source=SOURCE,
-        properties={
-            "campaign_id": campaign.pk,
-            "email_id": send.token,
-            "subject": campaign.subject,
-        },
-        occurred_at=now,
-        message_id=f"email-sent:{campaign.pk}:{send.customer_id}",
+        key="email-sent",
+        at=now,
+        email_id=send.token,
+        subject=campaign.subject,
     )
     _stats_add(campaign.pk, sent=1, delivered=1)
 
@@ -377,15 +393,7 @@ def email_open_record(*, token: str) -> bool:
 def _mark_opened(send: CampaignSend, now: datetime) -> bool:
     if not CampaignSend.objects.filter(pk=send.pk, opened_at__isnull=True).update(opened_at=now):
         return False
-    touchpoint_emit(
-        customer=send.customer,
-        event="Email Opened",
-        channel=Channel.EMAIL,
-        source=SOURCE,
-        properties={"campaign_id": send.campaign_id, "email_id": send.token},
-        occurred_at=now,
-        message_id=f"email-opened:{send.campaign_id}:{send.customer_id}",
-    )
+    _emit(send, event="Email Opened", key="email-opened", at=now, email_id=send.token)
     _stats_add(send.campaign_id, opened=1)
     return True
 
@@ -398,18 +406,13 @@ def email_click_record(*, token: str) -> str:
     now = timezone.now()
     _mark_opened(send, now)
     if CampaignSend.objects.filter(pk=send.pk, clicked_at__isnull=True).update(clicked_at=now):
-        touchpoint_emit(
-            customer=send.customer,
+        _emit(
+            send,
             event="Email Clicked",
-            channel=Channel.EMAIL,
-            source=SOURCE,
-            properties={
-                "campaign_id": send.campaign_id,
-                "email_id": send.token,
-                "link_url": send.campaign.landing_path,
-            },
-            occurred_at=now,
-            message_id=f"email-clicked:{send.campaign_id}:{send.customer_id}",
+            key="email-clicked",
+            at=now,
+            email_id=send.token,
+            link_url=send.campaign.landing_path,
         )
         _stats_add(send.campaign_id, clicked=1)
     return send.campaign.landing_path
@@ -439,14 +442,8 @@ def email_unsubscribe(*, token: str) -> bool:
         source=f"unsubscribe link, campaign {send.campaign_id}",
     )
     if first:
-        touchpoint_emit(
-            customer=send.customer,
-            event="Email Unsubscribed",
-            channel=Channel.EMAIL,
-            source=SOURCE,
-            properties={"campaign_id": send.campaign_id, "email_id": send.token},
-            occurred_at=now,
-            message_id=f"email-unsubscribed:{send.campaign_id}:{send.customer_id}",
+        _emit(
+            send, event="Email Unsubscribed", key="email-unsubscribed", at=now, email_id=send.token
         )
         _stats_add(send.campaign_id, unsubscribed=1)
     return first or changed
@@ -461,18 +458,14 @@ def direct_mail_scan_record(*, token: str) -> str:
     now = timezone.now()
     if CampaignSend.objects.filter(pk=send.pk, scanned_at__isnull=True).update(scanned_at=now):
         _stats_add(send.campaign_id, qr_scans=1)
-        touchpoint_emit(
-            customer=send.customer,
+        _emit(
+            send,
             event="QR Scanned",
+            key="qr:mail",
+            at=now,
             channel=Channel.DIRECT_MAIL,
-            source=SOURCE,
-            properties={
-                "campaign_id": send.campaign_id,
-                "qr_code": send.token,
-                "destination_url": send.campaign.landing_path,
-            },
-            occurred_at=now,
-            message_id=f"qr:mail:{send.campaign_id}:{send.customer_id}",
+            qr_code=send.token,
+            destination_url=send.campaign.landing_path,
         )
     return send.campaign.landing_path
 
