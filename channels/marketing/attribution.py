@@ -248,3 +248,17 @@ def attributed_orders_by_channel(*, campaign_id: int) -> list[dict[str, object]]
         for row in rows
     ]
     return sorted(result, key=lambda row: (-row["revenue"], str(row["channel"])))
+
+
+def attributed_totals_by_campaign(*, channel: str) -> dict[int, tuple[int, Decimal]]:
+    """Credited orders and revenue per campaign, for orders placed in ``channel`` only."""
+    rows = (
+        AttributedOrder.objects.filter(channel=channel)
+        .values("campaign_id")
+        .order_by()
+        .annotate(orders=Count("id"), revenue=Sum("revenue"))
+    )
+    return {
+        row["campaign_id"]: (row["orders"], Decimal(row["revenue"] or 0).quantize(Decimal("0.01")))
+        for row in rows
+    }

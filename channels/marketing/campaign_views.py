@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from channels.marketing.campaign_forms import (
 )
 from channels.marketing.models import CampaignKind, CampaignStatus
 from channels.marketing.tasks import campaign_send
+from interaction_platform.choices import Channel
 from interaction_platform.errors import DomainError, InvalidInput
 from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action
@@ -118,13 +121,57 @@ def segment_count(request: HttpRequest) -> JsonResponse:
 # --- campaigns ---------------------------------------------------------------------------------
 
 
-def _dashboard_rows(kind: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class DashboardFilters:
+    kind: str = ""
+    channel: str = ""
+    started_from: date | None = None
+    started_until: date | None = None
+
+
+def _dashboard_filters(request: HttpRequest) -> DashboardFilters:
+    """Read the dashboard's filters; raises InvalidInput naming the field that is wrong."""
+    errors: dict[str, list[str]] = {}
+    kind = request.GET.get("kind", "")
+    if kind not in ("", *CampaignKind.values):
+        errors["kind"] = ["Choose a kind from the list."]
+    channel = request.GET.get("channel", "")
+    if channel not in ("", *Channel.values):
+        errors["channel"] = ["Choose a channel from the list."]
+    days: dict[str, date | None] = {}
+    for name in ("from", "until"):
+        text = request.GET.get(name, "").strip()
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            errors[name] = ["Enter a date like 2026-11-01."]
+            days[name] = None
+    if errors:
+        raise InvalidInput("The filters are not valid.", fields=errors)
+    return DashboardFilters(kind, channel, days["from"], days["until"])
+
+
+def _dashboard_rows(filters: DashboardFilters) -> list[dict[str, Any]]:
     campaigns = campaign_services.campaign_list()
-    if kind:
-        campaigns = campaigns.filter(kind=kind)
+    if filters.kind:
+        campaigns = campaigns.filter(kind=filters.kind)
+    if filters.started_from:
+        campaigns = campaigns.filter(started_at__date__gte=filters.started_from)
+    if filters.started_until:
+        campaigns = campaigns.filter(started_at__date__lte=filters.started_until)
+    in_channel = (
+        attribution.attributed_totals_by_campaign(channel=filters.channel)
+        if filters.channel
+        else None
+    )
     rows = []
     for campaign in campaigns:
         stats = campaign.stats
+        orders, revenue = (
+            in_channel.get(campaign.pk, (0, Decimal("0.00")))
+            if in_channel is not None
+            else (stats.orders, stats.revenue)
+        )
         rows.append(
             {
                 "campaign": campaign,
@@ -136,8 +183,8 @@ def _dashboard_rows(kind: str) -> list[dict[str, Any]]:
                 "opened": stats.opened,
                 "clicked": stats.clicked,
                 "qr_scans": stats.qr_scans,
-                "orders": stats.orders,
-                "revenue": stats.revenue,
+                "orders": orders,
+                "revenue": revenue,
                 "currency": stats.currency,
             }
         )
@@ -163,16 +210,25 @@ def _bars(rows: list[dict[str, Any]], key: str, width: int = 320) -> list[dict[s
     ]
 
 
+def _with(request: HttpRequest, **params: str) -> str:
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = value
+    return query.urlencode()
+
+
 @require_GET
 @require_action(Action.MARKETING_USE)
 def campaign_dashboard(request: HttpRequest) -> HttpResponse:
     """Dashboard 6: per campaign sent, delivered, opened, clicked, QR scans, orders credited in
     any channel within the window, revenue. Also as CSV (``?format=csv``)."""
-    kind = request.GET.get("kind", "")
-    if kind not in CampaignKind.values:
-        kind = ""
-    rows = _dashboard_rows(kind)
-    if request.GET.get("format") == "csv":
+    try:
+        filters = _dashboard_filters(request)
+        error = None
+    except InvalidInput as invalid:
+        filters, error = DashboardFilters(), invalid
+    rows = _dashboard_rows(filters) if error is None else []
+    if request.GET.get("format") == "csv" and error is None:
         return _csv_response(
             "campaigns.csv",
             [label for _, label in DASHBOARD_COLUMNS] + ["Currency"],
@@ -184,13 +240,17 @@ def campaign_dashboard(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "totals": _totals(rows),
-            "kind": kind,
+            "filters": filters,
+            "error": error,
+            "csv_query": _with(request, format="csv"),
             "kinds": CampaignKind.choices,
+            "channels": Channel.selling(),
             "revenue_bars": _bars(rows, "revenue"),
             "chart_height": 28 * len(rows),
             "columns": DASHBOARD_COLUMNS,
             "nav": "campaigns",
         },
+        status=error.http_status if error else 200,
     )
 
 

@@ -270,3 +270,52 @@ def test_rebuild_command(sent_campaign: Campaign) -> None:
     assert out.getvalue().strip() == "Credited 0 new order(s); rebuilt 2 campaign(s)."
     stats = CampaignStats.objects.get(campaign=sent_campaign)
     assert (stats.sent, stats.orders, stats.revenue) == (0, 0, Decimal("0.00"))
+
+
+def test_the_dashboard_filters_by_channel_and_start_date(
+    sent_campaign: Campaign, marketer_client: Client
+) -> None:
+    from datetime import UTC, datetime
+
+    from channels.marketing.models import AttributedOrder
+
+    Campaign.objects.filter(pk=sent_campaign.pk).update(
+        started_at=datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    )
+    for channel, total in [("store", "120.00"), ("store", "30.00"), ("web", "49.95")]:
+        order = factories.OrderFactory(
+            channel=channel,
+            origin_channel=channel,
+            subtotal=Decimal(total),
+            tax_total=Decimal("0.00"),
+            total=Decimal(total),
+        )
+        AttributedOrder.objects.create(
+            order=order,
+            campaign=sent_campaign,
+            touch="email_open",
+            touched_at=order.placed_at,
+            placed_at=order.placed_at,
+            channel=channel,
+            revenue=order.total,
+            currency="EUR",
+        )
+    in_store = marketer_client.get(
+        "/marketing/campaigns/?channel=store&from=2026-10-01&until=2026-10-31&format=csv"
+    )
+    assert in_store.content.decode().splitlines()[1:] == [
+        "Winter boots,E-mail,Draft,100,98,40,12,0,2,150.00,EUR"
+    ]
+    before = marketer_client.get("/marketing/campaigns/?until=2026-10-04&format=csv")
+    assert before.content.decode().splitlines()[1:] == []
+
+
+def test_a_bad_dashboard_filter_is_a_400_with_the_reason(
+    sent_campaign: Campaign, marketer_client: Client
+) -> None:
+    response = marketer_client.get("/marketing/campaigns/?from=last-week&channel=fax")
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter a date like 2026-11-01." in body
+    assert "Choose a channel from the list." in body
+    assert "Winter boots" not in body
