@@ -312,14 +312,14 @@ def campaign_email_message(*, campaign: Campaign, send: CampaignSend) -> EmailMu
     return message
 
 
-def campaign_send_batch(*, campaign_id: int, batch_size: int = SEND_BATCH_SIZE) -> SendBatchResult:
+def campaign_send_batch(*, campaign_id: int, batch_size: int | None = None) -> SendBatchResult:
     """Send up to ``batch_size`` pending e-mails of a campaign. Never inside a transaction:
     each recipient is claimed and committed first, then the mail server is called, then the
     result is recorded (``Email Sent`` touchpoint and counters). Safe to run any number of
     times, concurrently too: a recipient is only ever sent to once."""
     campaign = Campaign.objects.get(pk=campaign_id)
     sent = failed = 0
-    for _ in range(batch_size):
+    for _ in range(batch_size or SEND_BATCH_SIZE):
         send = _claim_next(campaign_id)
         if send is None:
             break

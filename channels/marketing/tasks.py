@@ -5,6 +5,7 @@ idempotent by unique rows and conditional updates)."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from celery import shared_task
 
@@ -12,20 +13,32 @@ from channels.marketing.attribution import attribution_refresh as attribution_re
 from channels.marketing.campaigns import campaign_send_batch
 from channels.marketing.followup import followup_sweep as followup_sweep_service
 
+# One task sends at most this many batches, then hands over to a fresh task, so a big campaign
+# never pins a worker. Run eagerly (the embedded default) it simply finishes the campaign.
+MAX_BATCHES_PER_TASK = 20
+
 
 @shared_task(
+    bind=True,
     name="marketing.campaign_send",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=240,
     time_limit=300,
 )
-def campaign_send(campaign_id: int) -> dict[str, int]:
-    """Send one batch of a campaign's e-mails, then hand the rest to a fresh task."""
-    result = campaign_send_batch(campaign_id=campaign_id)
-    if result.remaining and (result.sent or result.failed):
-        campaign_send.delay(campaign_id)
-    return asdict(result)
+def campaign_send(self: Any, campaign_id: int) -> dict[str, int]:
+    """Send a campaign's pending e-mails in batches (each recipient at most once)."""
+    sent = failed = 0
+    batches = 0
+    while True:
+        result = campaign_send_batch(campaign_id=campaign_id)
+        sent, failed, batches = sent + result.sent, failed + result.failed, batches + 1
+        if not result.remaining or not (result.sent or result.failed):
+            break
+        if batches >= MAX_BATCHES_PER_TASK and not self.request.is_eager:
+            campaign_send.delay(campaign_id)
+            break
+    return {"sent": sent, "failed": failed, "remaining": result.remaining}
 
 
 @shared_task(name="marketing.attribution_refresh", acks_late=True, reject_on_worker_lost=True)

@@ -226,3 +226,16 @@ def test_counters_equal_the_raw_rows_after_repeats(
     raw = campaign_stats_from_raw(campaign_id=email_campaign.pk)
     assert {name: getattr(stats, name) for name in raw} == raw
     assert (raw["opened"], raw["clicked"]) == (2, 2)
+
+
+def test_a_campaign_bigger_than_a_batch_is_sent_in_full(
+    email_campaign: Campaign, marketer: User, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(campaign_services, "SEND_BATCH_SIZE", 2)
+    for _ in range(5):
+        factories.CustomerFactory(email_consent=True)
+    campaign_services.campaign_start(campaign=email_campaign, actor=marketer)
+    result = campaign_send.delay(email_campaign.pk).get()
+    assert result == {"sent": 5, "failed": 0, "remaining": 0}
+    assert len(smtp_server.messages) == 5
+    assert Campaign.objects.get(pk=email_campaign.pk).status == CampaignStatus.SENT
