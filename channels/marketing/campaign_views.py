@@ -196,12 +196,14 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: sum((row[key] for row in rows), 0) for key in keys}
 
 
-def _bars(rows: list[dict[str, Any]], key: str, width: int = 320) -> list[dict[str, Any]]:
+def _bars(
+    rows: list[dict[str, Any]], key: str, width: int = 320, label: str = "name"
+) -> list[dict[str, Any]]:
     """Horizontal bars for a server-rendered SVG chart (no script, no inline style)."""
     top = max((float(row[key]) for row in rows), default=0.0) or 1.0
     return [
         {
-            "label": row["name"],
+            "label": row[label],
             "value": row[key],
             "width": round(width * float(row[key]) / top),
             "y": 28 * index,
@@ -453,6 +455,8 @@ def follow_up_dashboard(request: HttpRequest) -> HttpResponse:
         "marketing/campaigns/follow_up.html",
         {
             "figures": figures,
+            "revenue_bars": _bars(figures, "revenue", label="label"),
+            "chart_height": 28 * len(figures),
             "days": days_back,
             "abandoned": followup.abandoned_basket_count(idle_before=idle_before),
             "idle_hours": settings.FOLLOW_UP_IDLE_HOURS,
