@@ -4,8 +4,6 @@ direct-mail file, which is audited."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,6 +30,7 @@ from channels.marketing.campaign_forms import (
 )
 from channels.marketing.models import CampaignKind, CampaignStatus
 from channels.marketing.tasks import campaign_send
+from integrations.exports import ExportFormat, export_lines
 from interaction_platform.choices import Channel
 from interaction_platform.errors import DomainError, InvalidInput
 from interaction_platform.pages import require_action
@@ -54,11 +53,11 @@ DASHBOARD_COLUMNS = (
 def _csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    """A CSV download through the shared export writer (which neutralises cells a spreadsheet
+    would run as formulas)."""
+    records = [dict(zip(header, row, strict=True)) for row in rows]
+    content = "".join(export_lines(rows=records, columns=header, export_format=ExportFormat.CSV))
+    response = HttpResponse(content, content_type=ExportFormat.CSV.content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -18,8 +18,6 @@ campaign counter, so repeats change nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +46,7 @@ from customers.consent import consent_set
 from customers.models import AccessAction, ConsentPurpose, Customer
 from customers.services import access_log_record
 from customers.touchpoints import touchpoint_emit
+from integrations.exports import ExportFormat, export_lines
 from interaction_platform.choices import Channel
 from interaction_platform.errors import Conflict, InvalidInput, NotFound
 
@@ -201,7 +200,7 @@ def campaign_start(*, campaign: Campaign, actor: Any) -> Campaign:
     for chunk in _chunks(_audience(locked).only("pk").order_by("pk"), AUDIENCE_CHUNK):
         CampaignSend.objects.bulk_create(
             [
-                CampaignSend(campaign=locked, customer=customer, token=secrets.token_urlsafe(16))
+                CampaignSend(campaign=locked, customer=customer, token=secrets.token_hex(16))
                 for customer in chunk
             ]
         )
@@ -495,26 +494,28 @@ def direct_mail_csv(*, campaign: Campaign, actor: Any) -> str:
     if campaign.status == CampaignStatus.DRAFT:
         raise InvalidInput("Start the campaign first: that fixes who receives it.")
     sends = list(campaign.sends.select_related("customer").order_by("pk"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(DIRECT_MAIL_COLUMNS)
+    rows = []
     for send in sends:
         customer = send.customer
         url = public_url(f"/m/q/{send.token}")
-        writer.writerow(
-            [
-                send.token,
-                customer.first_name,
-                customer.last_name,
-                customer.address_line1,
-                customer.address_line2,
-                customer.postcode,
-                customer.city,
-                customer.country,
-                url,
-                qr_svg_data_uri(url),
-            ]
+        rows.append(
+            {
+                "recipient_id": send.token,
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "address_line1": customer.address_line1,
+                "address_line2": customer.address_line2,
+                "postcode": customer.postcode,
+                "city": customer.city,
+                "country": customer.country,
+                "qr_url": url,
+                "qr_svg_data_uri": qr_svg_data_uri(url),
+            }
         )
+    # the shared export writer: text a spreadsheet would run as a formula is neutralised
+    content = "".join(
+        export_lines(rows=rows, columns=DIRECT_MAIL_COLUMNS, export_format=ExportFormat.CSV)
+    )
     with transaction.atomic():
         access_log_record(
             actor=actor,
@@ -523,7 +524,7 @@ def direct_mail_csv(*, campaign: Campaign, actor: Any) -> str:
             via=f"marketing: direct mail file, campaign #{campaign.pk}",
             reason=f"Campaign “{campaign.name}” mailing file",
         )
-    return buffer.getvalue()
+    return content
 
 
 # --- selectors ---------------------------------------------------------------------------------

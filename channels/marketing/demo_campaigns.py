@@ -151,7 +151,7 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
             CampaignSend(
                 campaign=email,
                 customer=customer,
-                token=secrets.token_urlsafe(16),
+                token=secrets.token_hex(16),
                 status=SendStatus.SENT if rng.random() < 0.97 else SendStatus.FAILED,
                 claimed_at=sent_at,
                 sent_at=sent_at,

@@ -11,7 +11,15 @@ from django.test import Client
 
 from channels.marketing import campaigns as campaign_services
 from channels.marketing.campaigns import campaign_create
-from channels.marketing.models import Campaign, CampaignKind, QrCode, QrPlacement, QrScan, Segment
+from channels.marketing.models import (
+    Campaign,
+    CampaignKind,
+    CampaignSend,
+    QrCode,
+    QrPlacement,
+    QrScan,
+    Segment,
+)
 from channels.marketing.qr import qr_code_create
 from channels.web.tracking import CONSENT_COOKIE, VISITOR_COOKIE
 from customers.models import AccessLog, Identity, IdentityKind, InboxEvent, TimelineEvent
@@ -235,3 +243,14 @@ def test_no_mailing_file_before_the_start(mailing: Campaign, marketer_client: Cl
 def test_public_base_url_makes_the_links(settings: object, mailing: Campaign) -> None:
     settings.PUBLIC_BASE_URL = "https://shop.example/"  # type: ignore[attr-defined]
     assert campaign_services.public_url("/m/q/x") == "https://shop.example/m/q/x"
+
+
+def test_the_mailing_file_neutralises_spreadsheet_formulas(
+    mailing: Campaign, marketer_client: Client
+) -> None:
+    _addressed(first_name="=HYPERLINK(1)", last_name="+31", direct_mail_consent=True)
+    marketer_client.post(f"/marketing/campaigns/{mailing.pk}/start/")
+    response = marketer_client.get(f"/marketing/campaigns/{mailing.pk}/mailing.csv")
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert (row["first_name"], row["last_name"]) == ("'=HYPERLINK(1)", "'+31")
+    assert row["recipient_id"] == CampaignSend.objects.get().token
