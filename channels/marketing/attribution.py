@@ -7,7 +7,8 @@ are an e-mail opened, an e-mail link clicked, a personal direct-mail QR code sca
 printed QR code scanned (by a signed-in shopper, or by a consenting visitor whose visitor id
 later joins their profile). A click counts at the click's time, so a click after an open is the
 later touch. An order with no touch in any window is credited to no campaign. Each order is
-credited at most once (``AttributedOrder.order`` is unique).
+credited at most once (``AttributedOrder.order`` is unique); an order cancelled after it was
+credited loses the credit again (:func:`attribution_uncredit_cancelled`).
 
 :func:`attribution_refresh` (celery beat) reads new orders in id order from a cursor, credits
 them and moves the campaign counters in the same transaction as the cursor, so a re-run or two
@@ -183,6 +184,23 @@ def attribution_refresh(*, now: datetime | None = None, max_batches: int = 20) -
             if len(ready) < len(batch) or len(batch) < BATCH_SIZE:
                 return credited
     return credited
+
+
+def attribution_uncredit_cancelled() -> int:
+    """Take back the credit of orders cancelled after they were credited, and their counters
+    (each row is deleted once, so a repeat or a concurrent run takes nothing back twice).
+    Returns how many were taken back."""
+    taken_back = 0
+    cancelled = AttributedOrder.objects.filter(order__status=OrderStatus.CANCELLED)
+    for row in cancelled.only("pk", "campaign_id", "revenue"):
+        with transaction.atomic():
+            deleted, _ = AttributedOrder.objects.filter(pk=row.pk).delete()
+            if deleted:
+                CampaignStats.objects.filter(campaign_id=row.campaign_id).update(
+                    orders=F("orders") - 1, revenue=F("revenue") - row.revenue
+                )
+                taken_back += 1
+    return taken_back
 
 
 # --- rebuilding and checking the rollup --------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 from celery import shared_task
 
 from channels.marketing.attribution import attribution_refresh as attribution_refresh_service
+from channels.marketing.attribution import attribution_uncredit_cancelled
 from channels.marketing.campaigns import campaign_send_batch
 from channels.marketing.followup import followup_sweep as followup_sweep_service
 
@@ -42,8 +43,12 @@ def campaign_send(self: Any, campaign_id: int) -> dict[str, int]:
 
 
 @shared_task(name="marketing.attribution_refresh", acks_late=True, reject_on_worker_lost=True)
-def attribution_refresh() -> int:
-    return attribution_refresh_service()
+def attribution_refresh() -> dict[str, int]:
+    """Credit new orders to campaigns; take the credit of cancelled ones back."""
+    return {
+        "credited": attribution_refresh_service(),
+        "taken_back": attribution_uncredit_cancelled(),
+    }
 
 
 @shared_task(name="marketing.followup_sweep", acks_late=True, reject_on_worker_lost=True)

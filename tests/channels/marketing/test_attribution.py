@@ -174,3 +174,19 @@ def test_rerunning_changes_nothing_and_counters_equal_raw_rows(world: dict[str, 
         assert (rebuilt.orders, rebuilt.revenue) == (stats.orders, stats.revenue)
     # 7 days before is inside a 7-day window; only the order opened 8 days before is outside
     assert AttributedOrder.objects.count() == 11
+
+
+def test_an_order_cancelled_after_its_credit_loses_it_once(world: dict[str, object]) -> None:
+    from channels.marketing.attribution import attribution_uncredit_cancelled
+    from channels.marketing.tasks import attribution_refresh as attribution_task
+
+    ann = factories.CustomerFactory()
+    _send(world["A"], ann, opened_at=_at(1))
+    order = _order(ann, 0, "64.00")
+    attribution_refresh(now=NOW + timedelta(minutes=5))
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    assert attribution_task.delay().get() == {"credited": 0, "taken_back": 1}
+    assert attribution_uncredit_cancelled() == 0
+    stats = CampaignStats.objects.get(campaign=world["A"])
+    assert (stats.orders, stats.revenue) == (0, Decimal("0.00"))
+    assert AttributedOrder.objects.count() == 0
