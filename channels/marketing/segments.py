@@ -78,8 +78,8 @@ class SegmentRules:
             data.pop("event_did")
         return {key: value for key, value in data.items() if value not in ("", None, [])}
 
-    def describe(self) -> list[str]:
-        """The rules in plain words, for the segment list."""
+    def describe(self, store_names: dict[str, str] | None = None) -> list[str]:
+        """The rules in plain words, for the segment list (``store_names``: code → name)."""
         parts: list[str] = []
         if self.consent:
             labels = [ConsentPurpose(p).label.lower() for p in self.consent]
@@ -89,7 +89,7 @@ class SegmentRules:
         if self.min_channel_count:
             parts.append(f"used at least {self.min_channel_count} channels")
         if self.home_store:
-            parts.append(f"home store {self.home_store}")
+            parts.append(f"home store {(store_names or {}).get(self.home_store, self.home_store)}")
         if self.country:
             parts.append(f"lives in {self.country}")
         if self.has_account:
@@ -271,12 +271,17 @@ def segment_rules_of(segment: Segment) -> SegmentRules:
     return segment_rules_parse(segment.rules)
 
 
-def segment_list() -> list[tuple[Segment, SegmentRules, int]]:
-    """Saved segments with their rules and current counts (one count query per segment)."""
+def segment_list() -> list[tuple[Segment, list[str], int]]:
+    """Saved segments with their rules in words and current counts (one count query per
+    segment, plus one for the store names)."""
+    segments = list(Segment.objects.all())
+    if not segments:
+        return []
+    store_names = dict(Location.objects.filter(kind=LocationKind.STORE).values_list("code", "name"))
     rows = []
-    for segment in Segment.objects.all():
+    for segment in segments:
         rules = segment_rules_of(segment)
-        rows.append((segment, rules, segment_count(rules=rules)))
+        rows.append((segment, rules.describe(store_names), segment_count(rules=rules)))
     return rows
 
 

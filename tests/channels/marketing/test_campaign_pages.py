@@ -115,8 +115,8 @@ def test_the_segment_page_query_count(
 ) -> None:
     Segment.objects.create(name="A", rules={"consent": ["email"]})
     Segment.objects.create(name="B", rules={"min_orders": 2})
-    # session, user, stores for the form, segments, one count per segment
-    with django_assert_num_queries(6):
+    # session, user, stores for the form, segments, store names, one count per segment
+    with django_assert_num_queries(7):
         marketer_client.get("/marketing/segments/")
 
 

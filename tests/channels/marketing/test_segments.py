@@ -169,11 +169,14 @@ def test_saving_a_segment(base: object, marketer_client: Client, marketer: objec
         {"name": "Loyal Dutch", "consent": ["email"], "country": "NL", "min_orders": "2"},
     )
     assert response.status_code == 302
-    segment = Segment.objects.get()
-    assert (segment.name, segment.created_by) == ("Loyal Dutch", marketer)
+    segment = Segment.objects.get(name="Loyal Dutch")
+    assert segment.created_by == marketer
     assert segment.rules == {"consent": ["email"], "country": "NL", "min_orders": 2}
+    factories.StoreFactory(code="delft", name="Delft Markt")
+    marketer_client.post("/marketing/segments/", {"name": "Delft", "home_store": "delft"})
     page = marketer_client.get("/marketing/segments/").content.decode()
     assert "Loyal Dutch" in page
+    assert "home store Delft Markt" in page
     assert '<td class="num">1</td>' in page
 
 
