@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -303,6 +303,7 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         stock_count = _seed_stock(rng, variants, locations, progress)
         customers = _seed_customers(rng, shape, locations, progress)
         _seed_logins(locations, customers[0])
+    _statistics_refresh()
     return {
         "locations": len(locations),
         "products": len(products),
@@ -311,6 +312,16 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         "stock_levels": stock_count,
         "customers": len(customers),
     }
+
+
+def _statistics_refresh() -> None:
+    """Tell PostgreSQL's planner what was just loaded. Without fresh statistics it still
+    believes the tables are nearly empty and, for one, scans every product for a search instead
+    of reading the full-text index (370 ms instead of 11 ms on the large shop); autovacuum
+    would catch up only minutes later."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _seed_locations() -> list[Location]:
