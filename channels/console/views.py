@@ -244,6 +244,7 @@ def open_case(request: HttpRequest, public_id: str) -> HttpResponse:
         subject=form.cleaned_data["subject"],
         description=form.cleaned_data["description"],
         opened_by=request.user,
+        product=form.cleaned_data["product"],
     )
     if form.cleaned_data["resolve_now"]:
         case_resolve(

@@ -180,6 +180,18 @@ class TestCases:
         case.refresh_from_db()
         assert (case.resolved_at, case.is_resolved_on_first_contact) == (resolved_at, False)
 
+    def test_a_case_about_an_unknown_product_is_refused(
+        self, console: Client, anna: Customer
+    ) -> None:
+        response = console.post(
+            f"/console/customers/{anna.public_id}/cases/",
+            {"subject": "Is it waterproof?", "product": "NO-SUCH-SKU"},
+        )
+        assert response.status_code == 400
+        assert "No product has the SKU &#x27;NO-SUCH-SKU&#x27;." in response.content.decode()
+        assert Case.objects.count() == 0
+        assert InboxEvent.objects.count() == 0
+
     def test_a_case_without_a_subject_is_refused(self, console: Client, anna: Customer) -> None:
         response = console.post(f"/console/customers/{anna.public_id}/cases/", {"subject": ""})
         assert response.status_code == 400
