@@ -72,7 +72,7 @@ def receipt_send(*, order: Order, email: str) -> None:
     order = order_for_rendering(order=order)
     context = {"order": order, "shop_name": settings.SHOP_NAME}
     message = EmailMultiAlternatives(
-        subject=f"Your receipt from {settings.SHOP_NAME} — {order.number}",
+        subject=f"Your receipt from {settings.SHOP_NAME}, order {order.number}",
         body=render_to_string("pos/email/receipt.txt", context),
         to=[email],
     )
