@@ -196,12 +196,13 @@
       const data = isJson ? await response.json() : null;
       if (!response.ok || !data) {
         say("[data-add-error]", data ? data.message : "Your session has ended: sign in again. The sale stays here.");
-        input.select();
+        if (input.value.trim() === code) input.select();
         return;
       }
       addLine(data, 1);
       save(); render();
-      input.value = "";
+      // a scanner may already have typed the next code while this one was looked up
+      if (input.value.trim() === code) input.value = "";
       input.focus();
     }
 
@@ -328,5 +329,6 @@
     document.addEventListener("pos:kept-sales-changed", renderKept);
     render();
     renderKept();
+    document.documentElement.dataset.saleReady = "true"; // the till can take scans now
   });
 })();
