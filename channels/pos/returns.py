@@ -31,13 +31,14 @@ class ReturnForm(forms.Form):
 
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     refund_method = forms.ChoiceField(
-        label="Refund",
+        label="How the money goes back",
+        help_text="To how it was paid (a card online or at a till), or as cash from this till.",
         choices=RefundMethod.choices,
         initial=RefundMethod.ORIGINAL_PAYMENT,
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
-        label="Reason (optional)",
+        label="Reason",
         max_length=300,
         required=False,
         help_text="In the customer's words: too small, changed mind, faulty…",

@@ -139,6 +139,7 @@
     }
 
     function addLine(item, quantity) {
+      $("[data-saved]").hidden = true;
       const line = ticket.lines.find((candidate) => candidate.sku === item.sku);
       if (line) {
         line.quantity = Math.min(MAX_QUANTITY, line.quantity + quantity);
