@@ -12,10 +12,10 @@ from playwright.sync_api import Page, expect
 
 from customers.models import Customer
 from interaction_platform.accounts.models import Role, User
-from orders import services
 from orders.models import Cart, Order, OrderStatus, Return
 from tests import factories
-from tests.orders.conftest import Shop, card, make_shop, web_cart
+from tests.channels.pos.test_selling import web_collect_order
+from tests.orders.conftest import Shop, make_shop, web_cart
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,15 +150,7 @@ def test_click_and_collect_handover(
     sign_in: Any,
     screenshot: Any,
 ) -> None:
-    order = services.order_place(
-        actor=shopper,
-        channel="web",
-        idempotency_key="collect-browser-1",
-        cart=web_cart(shopper.customer, (shop.parka, 1)),
-        fulfilment_method="click_and_collect",
-        pickup_store=shop.store_a,
-        payment=card(),
-    ).order
+    order = web_collect_order(shopper, (shop.parka, 1), pickup_store=shop.store_a)
     page.set_viewport_size(PHONE)
     sign_in(seller)
     page.get_by_role("link", name="Click & collect").first.click()
@@ -193,16 +185,9 @@ def test_a_return_of_a_web_order_at_the_till(
     sign_in: Any,
     screenshot: Any,
 ) -> None:
-    order = services.order_place(
-        actor=shopper,
-        channel="web",
-        idempotency_key="return-browser-1",
-        cart=web_cart(shopper.customer, (shop.parka, 1), (shop.book, 2)),
-        fulfilment_method="click_and_collect",
-        pickup_store=shop.store_b,
-        payment=card(),
-    ).order
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
+    order = web_collect_order(
+        shopper, (shop.parka, 1), (shop.book, 2), pickup_store=shop.store_b, is_collected=True
+    )
     page.set_viewport_size(PHONE)
     sign_in(seller)
     page.get_by_role("link", name="Returns").click()

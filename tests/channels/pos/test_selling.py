@@ -463,16 +463,27 @@ class TestEmailReceipt:
         assert InboxEvent.objects.count() == inbox_before
 
 
-def _collect_order(shop: Shop, shopper: User, key: str = "collect-0001") -> Order:
-    return services.order_place(
+def web_collect_order(
+    shopper: User, *lines: tuple[Any, int], pickup_store: Any, is_collected: bool = False
+) -> Order:
+    """A web order paid by card, to collect at ``pickup_store`` (already collected, when
+    ``is_collected``: the state a return needs)."""
+    order = services.order_place(
         actor=shopper,
         channel=Channel.WEB,
-        idempotency_key=key,
-        cart=web_cart(shopper.customer, (shop.parka, 1)),
+        idempotency_key=str(uuid.uuid4()),
+        cart=web_cart(shopper.customer, *lines),
         fulfilment_method="click_and_collect",
-        pickup_store=shop.store_a,
+        pickup_store=pickup_store,
         payment=card(),
     ).order
+    if is_collected:
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
+    return order
+
+
+def _collect_order(shop: Shop, shopper: User) -> Order:
+    return web_collect_order(shopper, (shop.parka, 1), pickup_store=shop.store_a)
 
 
 class TestClickAndCollect:
@@ -529,16 +540,9 @@ class TestReturns:
     def test_find_an_online_order_and_return_part_of_it_for_cash(
         self, till: Client, shop: Shop, shopper: User
     ) -> None:
-        order = services.order_place(
-            actor=shopper,
-            channel=Channel.WEB,
-            idempotency_key="web-order-0001",
-            cart=web_cart(shopper.customer, (shop.parka, 1), (shop.book, 2)),
-            fulfilment_method="click_and_collect",
-            pickup_store=shop.store_b,
-            payment=card(),
-        ).order
-        Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
+        order = web_collect_order(
+            shopper, (shop.parka, 1), (shop.book, 2), pickup_store=shop.store_b, is_collected=True
+        )
         assert till.get("/pos/returns/", {"number": order.number.lower()})["Location"] == (
             f"/pos/returns/orders/{order.number}/"
         )
