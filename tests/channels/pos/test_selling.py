@@ -391,9 +391,13 @@ class TestSaleScreen:
 
 
 class TestReceipt:
-    def test_the_receipt_shows_lines_totals_and_change(self, till: Client, shop: Shop) -> None:
+    def test_the_receipt_shows_lines_totals_and_change(
+        self, till: Client, shop: Shop, django_assert_num_queries: Any
+    ) -> None:
         number = post(till, sale(shop)).json()["number"]
-        body = till.get(f"/pos/sales/{number}/", {"tendered": "150.00"}).content.decode()
+        with django_assert_num_queries(7):
+            response = till.get(f"/pos/sales/{number}/", {"tendered": "150.00"})
+        body = response.content.decode()
         assert "<strong>€10.00</strong>" in body
         assert "of €150.00 handed over" in body
         assert "Harbour Parka Navy / M" in body

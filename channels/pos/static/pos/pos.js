@@ -77,8 +77,11 @@
   }
 
   // A refusal the same sale will meet again (bad data, no stock): keep it aside for staff.
+  // 401 (signed out) and 403 (the signed-in staff member works at another store) are not:
+  // the sale waits for someone of its store to sign in on this device.
   function isFinalRefusal(answer) {
-    return answer.data !== null && answer.status >= 400 && answer.status < 500 && answer.status !== 401;
+    return answer.data !== null && answer.status >= 400 && answer.status < 500 &&
+      answer.status !== 401 && answer.status !== 403;
   }
 
   let syncing = null;
@@ -101,6 +104,8 @@
           sent += 1;
         } else if (isFinalRefusal(answer)) {
           await markRefused(record, answer.data.message || "The sale was refused.");
+        } else if (answer.status === 403) {
+          continue; // another store's sale: the next one may be ours
         } else {
           break; // signed out or a server error: try again later
         }
