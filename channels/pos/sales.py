@@ -37,7 +37,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer
 from interaction_platform.accounts.models import User
 from interaction_platform.choices import Channel
-from interaction_platform.errors import DomainError, InvalidInput, NotFound
+from interaction_platform.errors import Conflict, DomainError, InvalidInput, NotFound
 from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action, can, require
 from orders import selectors as order_selectors
@@ -218,11 +218,21 @@ def sale_place(*, actor: Any, sale: SaleRequest) -> PlacedOrder:
     }
     if sale.cart is None:
         return services.order_place(**request, lines=sale.lines)
-    if Order.objects.filter(idempotency_key=sale.sale_id).exists():
+    if _is_placed(sale.sale_id):
         return services.order_place(**request, cart=sale.cart)  # the same answer again
-    with transaction.atomic():
-        _basket_match(actor=actor, cart=sale.cart, lines=sale.lines)
+    try:
+        with transaction.atomic():
+            _basket_match(actor=actor, cart=sale.cart, lines=sale.lines)
+            return services.order_place(**request, cart=sale.cart)
+    except Conflict as error:
+        # A repeat racing the first send found the basket already ordered by it.
+        if error.code != "cart_closed" or not _is_placed(sale.sale_id):
+            raise
         return services.order_place(**request, cart=sale.cart)
+
+
+def _is_placed(sale_id: str) -> bool:
+    return Order.objects.filter(idempotency_key=sale_id).exists()
 
 
 def _basket_match(*, actor: Any, cart: Cart, lines: tuple[services.LineRequest, ...]) -> None:
