@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from customers.models import Customer
+from customers.inbox import inbox_process_batch
+from customers.models import Customer, TimelineEvent
 from interaction_platform.accounts.models import Role, User
 from orders.models import Cart, Order, OrderStatus, Return
 from tests import factories
@@ -139,6 +140,12 @@ def test_find_the_customer_by_phone_and_sell_their_web_basket(
     cart.refresh_from_db()
     assert (order.customer_id, order.cart_id, order.origin_channel) == (anna.pk, cart.pk, "web")
     assert cart.status == "ordered"
+    # the visit and the sale are on Anna's timeline
+    inbox_process_batch()
+    assert sorted(TimelineEvent.objects.filter(customer=anna).values_list("type", flat=True)) == [
+        "POS Order Completed",
+        "Store Visited",
+    ]
 
 
 def test_click_and_collect_handover(
