@@ -233,6 +233,11 @@
         await keep(body, total, tenderedCents);
         return;
       }
+      if (answer.status >= 500) {
+        // the server failed: whether the sale was placed is unknown, and replaying it is safe
+        await keep(body, total, tenderedCents);
+        return;
+      }
       if (answer.status === 200 || answer.status === 201) {
         localStorage.removeItem(storageKey);
         const tendered = tenderedCents === null ? "" : `?tendered=${(tenderedCents / 100).toFixed(2)}`;
