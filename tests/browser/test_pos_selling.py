@@ -262,6 +262,7 @@ def test_sales_made_offline_are_sent_once_when_the_network_is_back(
     # then: back online, each is sent once
     page.context.set_offline(False)
     expect(page.locator("[data-sync-status]")).to_be_hidden(timeout=10_000)
+    expect(page.get_by_role("heading", name="Sale sent")).to_be_visible()
     screenshot("pos-offline-synced")
     assert sorted(Order.objects.values_list("idempotency_key", flat=True)) == sorted(
         body["id"] for body in kept

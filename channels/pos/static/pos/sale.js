@@ -250,6 +250,10 @@
     }
 
     async function keep(body, total, tenderedCents) {
+      lastKeptId = body.id;
+      $("[data-saved-title]").textContent = "Sale kept on this device";
+      $("[data-saved-help]").hidden = false;
+      $("[data-saved]").classList.add("saved");
       await window.posSync.keepSale(body);
       const change = tenderedCents === null ? "" : ` Give ${show(tenderedCents - total)} change.`;
       say("[data-saved-text]", `Sale of ${show(total)} kept on this device.${change}`);
@@ -298,8 +302,18 @@
       $("#sale-code").focus();
     }
 
+    let lastKeptId = null;
+
     function renderKept() {
       window.posSync.listKept().then((rows) => {
+        const saved = $("[data-saved]");
+        if (lastKeptId && !saved.hidden && !rows.some((row) => row.id === lastKeptId)) {
+          $("[data-saved-title]").textContent = "Sale sent";
+          say("[data-saved-text]", "The network is back and the sale kept on this device is now an order.");
+          $("[data-saved-help]").hidden = true;
+          saved.classList.remove("saved");
+          lastKeptId = null;
+        }
         const box = $("[data-queue]");
         const list = $("[data-queue-list]");
         list.replaceChildren();
