@@ -101,6 +101,8 @@ class VoucherForm(WebForm):
 class CheckoutForm(WebForm):
     """The checkout page. Prices and totals are never on it: the server computes them."""
 
+    ADDRESS_FIELDS = ("first_name", "last_name", "line1", "postcode", "city", "country", "phone")
+
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     fulfilment = forms.ChoiceField(
         choices=[
@@ -111,19 +113,22 @@ class CheckoutForm(WebForm):
         label="How do you want to receive it?",
         initial=FulfilmentMethod.DELIVERY,
     )
-    first_name = forms.CharField(max_length=100, required=False, label="First name")
-    last_name = forms.CharField(max_length=100, required=False, label="Last name")
-    line1 = forms.CharField(max_length=200, required=False, label="Street and number")
-    postcode = forms.CharField(max_length=16, required=False, label="Postcode")
-    city = forms.CharField(max_length=100, required=False, label="City")
-    country = forms.ChoiceField(required=False, label="Country", choices=())
+    first_name = forms.CharField(max_length=100, label="First name")
+    last_name = forms.CharField(max_length=100, label="Last name")
+    line1 = forms.CharField(max_length=200, label="Street and number")
+    postcode = forms.CharField(max_length=16, label="Postcode")
+    city = forms.CharField(max_length=100, label="City")
+    country = forms.ChoiceField(label="Country", choices=())
     phone = forms.CharField(
         max_length=32,
-        required=False,
         label="Phone",
         help_text="For the delivery service, if they need to reach you.",
     )
-    pickup_store = forms.ChoiceField(required=False, label="Store", choices=())
+    pickup_store = forms.ChoiceField(
+        label="Store",
+        choices=(),
+        error_messages={"required": "Choose the store where you want to collect it."},
+    )
     card_token = forms.CharField(
         max_length=64,
         label="Card token",
@@ -144,12 +149,15 @@ class CheckoutForm(WebForm):
         pickup_store = self.fields["pickup_store"]
         assert isinstance(pickup_store, forms.ChoiceField)
         pickup_store.choices = [("", "Choose a store"), *stores]
+        # Only the chosen way's fields are needed; both are marked needed on the blank form.
+        if self.data.get("fulfilment") == FulfilmentMethod.CLICK_AND_COLLECT:
+            for name in self.ADDRESS_FIELDS:
+                self.fields[name].required = False
+        elif self.is_bound:
+            pickup_store.required = False
 
     def delivery_address(self) -> dict[str, str]:
-        return {
-            name: self.cleaned_data[name]
-            for name in ("first_name", "last_name", "line1", "postcode", "city", "country", "phone")
-        }
+        return {name: self.cleaned_data[name] for name in self.ADDRESS_FIELDS}
 
 
 class ReturnForm(WebForm):
@@ -160,7 +168,7 @@ class ReturnForm(WebForm):
         max_length=300,
         required=False,
         label="Why are you sending it back?",
-        help_text="Optional. It helps us improve; your refund does not depend on it.",
+        help_text="It helps us improve; your refund does not depend on it.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
