@@ -35,6 +35,7 @@ from interaction_platform.permissions import Action, require
 from orders import gateways, services
 from orders import selectors as order_selectors
 from orders.errors import PaymentDeclined, PaymentFailed, PaymentPending
+from orders.countries import COUNTRIES, shipping_fee
 from orders.models import FulfilmentMethod, PaymentMethod
 
 SANDBOX_TOKENS = [
@@ -98,6 +99,21 @@ def _pickup_stores(current: Basket) -> list[dict[str, Any]]:
     ]
 
 
+def _delivery_fees(current: Basket) -> list[dict[str, Any]]:
+    """What delivery would cost this basket in each country we deliver to (the core's rule)."""
+    if current.quote is None:
+        return []
+    goods = current.quote.goods_amount - current.quote.discount_total
+    return [
+        {
+            "country": rules.name,
+            "fee": shipping_fee(country=code, goods_total=goods),
+            "free_from": rules.free_shipping_from,
+        }
+        for code, rules in COUNTRIES.items()
+    ]
+
+
 def _store_choices(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [
         (
@@ -152,6 +168,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             "form": form,
             "store_rows": store_rows,
             "sandbox_tokens": SANDBOX_TOKENS,
+            "delivery_fees": _delivery_fees(current),
         },
         status=status,
     )
