@@ -27,6 +27,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Variant
 from channels.web import tracking
 from channels.web.forms import BasketLineForm, VoucherForm
+from channels.web.repeats import form_already_sent, form_mark_sent
 from customers import selectors as customer_selectors
 from customers.models import Customer
 from interaction_platform.accounts.models import Role
@@ -92,6 +93,14 @@ def shopper_customer(request: HttpRequest) -> Customer | None:
 def _session_lines(request: HttpRequest) -> dict[str, int]:
     raw = request.session.get(SESSION_KEY, {})
     return dict(raw) if isinstance(raw, dict) else {}
+
+
+def _open_cart(customer: Customer) -> Cart:
+    """The customer's open cart, for a change to it: without one there is nothing to change."""
+    cart = order_selectors.cart_open_for(customer=customer)
+    if cart is None:
+        raise InvalidInput("Your basket is empty.")
+    return cart
 
 
 def _cart_for(request: HttpRequest, customer: Customer) -> Cart:
@@ -248,6 +257,9 @@ def basket_add(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _refuse(request, form.first_error())
     sku, quantity = form.cleaned_data["sku"], form.cleaned_data["quantity"]
+    key = request.POST.get("form_key", "")[:100]
+    if form_already_sent(request, key):
+        return _back(request)
     try:
         customer = shopper_customer(request)
         if customer is None:
@@ -262,6 +274,7 @@ def basket_add(request: HttpRequest) -> HttpResponse:
             cart_id = cart.pk
     except DomainError as error:
         return _refuse(request, error)
+    form_mark_sent(request, key)
     messages.success(request, f"Added {quantity} × {variant.product.name} ({variant.name}).")
     return tracking.track(
         request,
@@ -316,7 +329,7 @@ def basket_update(request: HttpRequest) -> HttpResponse:
         else:
             services.cart_set_quantity(
                 actor=request.user,
-                cart=_cart_for(request, customer),
+                cart=_open_cart(customer),
                 sku=sku,
                 quantity=quantity,
                 channel=Channel.WEB,
@@ -338,9 +351,7 @@ def basket_remove(request: HttpRequest) -> HttpResponse:
                 return _refuse(request, f"'{sku}' is not in your basket.")
             request.session[SESSION_KEY] = session_lines
         else:
-            services.cart_remove_line(
-                actor=request.user, cart=_cart_for(request, customer), sku=sku
-            )
+            services.cart_remove_line(actor=request.user, cart=_open_cart(customer), sku=sku)
     except DomainError as error:
         return _refuse(request, error)
     messages.success(request, "The product is removed from your basket.")
@@ -353,8 +364,8 @@ def basket_voucher(request: HttpRequest) -> HttpResponse:
     customer = shopper_customer(request)
     if customer is None:
         return _refuse(request, "Sign in to use a voucher: it is checked against your account.")
-    cart = _cart_for(request, customer)
     try:
+        cart = _open_cart(customer)
         if "remove" in request.POST:
             services.cart_remove_voucher(actor=request.user, cart=cart)
             messages.success(request, "The voucher is removed.")

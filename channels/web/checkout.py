@@ -34,8 +34,8 @@ from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action, require
 from orders import gateways, services
 from orders import selectors as order_selectors
-from orders.errors import PaymentDeclined, PaymentFailed, PaymentPending
 from orders.countries import COUNTRIES, shipping_fee
+from orders.errors import PaymentDeclined, PaymentFailed, PaymentPending
 from orders.models import FulfilmentMethod, PaymentMethod
 
 SANDBOX_TOKENS = [

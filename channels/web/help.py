@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from channels.web.account import _own_customer
 from channels.web.forms import MessageForm
-from channels.web.orders import form_already_sent, form_mark_sent, new_form_key
+from channels.web.repeats import form_already_sent, form_key_new, form_mark_sent
 from customers.cases import case_open
 from interaction_platform.accounts.models import Role
 from interaction_platform.choices import Channel
@@ -27,7 +27,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     if not is_shopper:
         return render(request, "web/contact.html", {"form": None})
     customer = _own_customer(request)
-    form = MessageForm(request.POST or None, initial={"idempotency_key": new_form_key()})
+    form = MessageForm(request.POST or None, initial={"idempotency_key": form_key_new()})
     if request.method == "POST":
         if form.is_valid():
             key = form.cleaned_data["idempotency_key"]

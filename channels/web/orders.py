@@ -8,7 +8,6 @@ once per order per day. Another shopper's order is "not found".
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from channels.web.account import _own_customer
 from channels.web.forms import MessageForm, ReturnForm
+from channels.web.repeats import form_already_sent, form_key_new, form_mark_sent
 from customers.cases import case_open, case_record_self_service
 from customers.models import Customer
 from interaction_platform.choices import Channel
@@ -34,23 +34,7 @@ from orders.services.returns import RETURNABLE
 
 ORDERS_PER_PAGE = 20
 VIEWED_SESSION_KEY = "web_orders_viewed"
-SENT_SESSION_KEY = "web_forms_sent"
-SENT_KEYS_KEPT = 50
-
-
-def new_form_key() -> str:
-    return f"web-{uuid.uuid4().hex}"
-
-
-def form_already_sent(request: HttpRequest, key: str) -> bool:
-    """True when this browser already sent the form with ``key`` (a double click, a reload
-    of the POST): the caller then shows the first answer and writes nothing."""
-    return key in request.session.get(SENT_SESSION_KEY, [])
-
-
-def form_mark_sent(request: HttpRequest, key: str) -> None:
-    sent = [*request.session.get(SENT_SESSION_KEY, []), key]
-    request.session[SENT_SESSION_KEY] = sent[-SENT_KEYS_KEPT:]
+VIEWED_KEPT = 50
 
 
 def _own_order(request: HttpRequest, number: str) -> tuple[Customer, Order]:
@@ -96,7 +80,7 @@ def _record_status_viewed(request: HttpRequest, customer: Customer, order: Order
         channel=Channel.WEB,
         order=order,
     )
-    request.session[VIEWED_SESSION_KEY] = [*viewed, marker][-SENT_KEYS_KEPT:]
+    request.session[VIEWED_SESSION_KEY] = [*viewed, marker][-VIEWED_KEPT:]
 
 
 def _detail_context(
@@ -107,12 +91,12 @@ def _detail_context(
         "order": order,
         "is_click_and_collect": order.fulfilment_method == FulfilmentMethod.CLICK_AND_COLLECT,
         "return_form": return_form
-        or ReturnForm(initial={"idempotency_key": new_form_key()}, returnable=returnable),
+        or ReturnForm(initial={"idempotency_key": form_key_new()}, returnable=returnable),
         "can_return": bool(returnable),
         "ask_form": ask_form
         or MessageForm(
             initial={
-                "idempotency_key": new_form_key(),
+                "idempotency_key": form_key_new(),
                 "subject": f"Question about order {order.number}",
             }
         ),

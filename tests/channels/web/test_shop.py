@@ -153,6 +153,15 @@ class TestVisitorBasket:
         assert _messages(client.get("/basket/"))[-1] == "A quantity is from 1 to 99."
         assert client.session["web_basket"] == {"PARKA-M": 60}
 
+    def test_the_same_add_form_sent_twice_adds_once(self, client: Client, shop: Shop) -> None:
+        page = client.get("/p/harbour-parka/").content.decode()
+        match = re.search(r'name="form_key" value="([^"]+)"', page)
+        assert match
+        data = {"sku": "PARKA-M", "quantity": "2", "form_key": match.group(1)}
+        client.post("/basket/add/", data)
+        client.post("/basket/add/", data)
+        assert client.session["web_basket"] == {"PARKA-M": 2}
+
     def test_a_visitor_cannot_apply_a_voucher(self, client: Client, shop: Shop) -> None:
         factories.VoucherFactory(code="WELCOME10")
         _fill_cart(client, ("PARKA-M", 1))
@@ -216,6 +225,16 @@ class TestShopperBasket:
         signed_in.post("/basket/update/", {"sku": "BOOK-1", "quantity": "2"})
         assert _messages(signed_in.get("/basket/"))[-1] == "'BOOK-1' is not in this cart."
         assert snapshot() == before
+
+    def test_changing_a_basket_that_does_not_exist_creates_nothing(
+        self, signed_in: Client, shop: Shop
+    ) -> None:
+        factories.VoucherFactory(code="WELCOME10")
+        signed_in.post("/basket/update/", {"sku": "PARKA-M", "quantity": "2"})
+        signed_in.post("/basket/remove/", {"sku": "PARKA-M"})
+        signed_in.post("/basket/voucher/", {"code": "WELCOME10"})
+        assert _messages(signed_in.get("/basket/")) == ["Your basket is empty."] * 3
+        assert Cart.objects.count() == 0
 
     def test_staff_have_no_web_basket(self, client: Client, shop: Shop, agent: User) -> None:
         client.force_login(agent)
