@@ -433,7 +433,9 @@ class TestCheckout:
         before = snapshot()
         response = _checkout(signed_in, fulfilment="click_and_collect", pickup_store="ams-a")
         assert response.status_code == 400
-        assert "stock" in response.content.decode().lower()
+        assert "&#x27;PARKA-M&#x27; is not available in the quantity asked for." in (
+            response.content.decode()
+        )
         assert snapshot() == before
 
     def test_a_bad_address_is_refused_beside_its_field_and_nothing_changes(
