@@ -32,7 +32,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer
 from interaction_platform.accounts.models import Role
 from interaction_platform.choices import Channel
-from interaction_platform.errors import DomainError, InvalidInput, NotAllowed
+from interaction_platform.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from orders import pricing, services
 from orders import selectors as order_selectors
 from orders.models import Cart
@@ -312,6 +312,19 @@ def _session_add(request: HttpRequest, *, sku: str, quantity: int) -> Any:
     return variant
 
 
+def _session_set(request: HttpRequest, *, sku: str, quantity: int | None) -> None:
+    """Set a line of the visitor's session basket to ``quantity`` units, or remove it (None).
+    Raises NotFound (not in the basket), InvalidInput (a bad quantity)."""
+    session_lines = _session_lines(request)
+    if sku not in session_lines:
+        raise NotFound(f"'{sku}' is not in your basket.")
+    if quantity is None:
+        del session_lines[sku]
+    else:
+        session_lines[sku] = quantity_check(quantity)
+    request.session[SESSION_KEY] = session_lines
+
+
 @require_POST
 def basket_update(request: HttpRequest) -> HttpResponse:
     form = BasketLineForm(request.POST)
@@ -321,11 +334,7 @@ def basket_update(request: HttpRequest) -> HttpResponse:
     try:
         customer = shopper_customer(request)
         if customer is None:
-            session_lines = _session_lines(request)
-            if sku not in session_lines:
-                return _refuse(request, f"'{sku}' is not in your basket.")
-            session_lines[sku] = quantity_check(quantity)
-            request.session[SESSION_KEY] = session_lines
+            _session_set(request, sku=sku, quantity=quantity)
         else:
             services.cart_set_quantity(
                 actor=request.user,
@@ -346,10 +355,7 @@ def basket_remove(request: HttpRequest) -> HttpResponse:
     try:
         customer = shopper_customer(request)
         if customer is None:
-            session_lines = _session_lines(request)
-            if session_lines.pop(sku, None) is None:
-                return _refuse(request, f"'{sku}' is not in your basket.")
-            request.session[SESSION_KEY] = session_lines
+            _session_set(request, sku=sku, quantity=None)
         else:
             services.cart_remove_line(actor=request.user, cart=_open_cart(customer), sku=sku)
     except DomainError as error:

@@ -16,8 +16,29 @@ from channels.web.account import _own_customer
 from channels.web.forms import MessageForm
 from channels.web.repeats import form_already_sent, form_key_new, form_mark_sent
 from customers.cases import case_open
+from customers.models import Customer
 from interaction_platform.accounts.models import Role
 from interaction_platform.choices import Channel
+from orders.models import Order
+
+
+def question_send(
+    request: HttpRequest, *, customer: Customer, form: MessageForm, order: Order | None = None
+) -> None:
+    """Open a support case with the form's subject and message (about ``order``), once per
+    form: a repeat of the same form writes nothing."""
+    key = form.cleaned_data["idempotency_key"]
+    if form_already_sent(request, key):
+        return
+    case_open(
+        customer=customer,
+        channel=Channel.WEB,
+        subject=form.cleaned_data["subject"],
+        description=form.cleaned_data["message"],
+        opened_by=request.user,
+        order=order,
+    )
+    form_mark_sent(request, key)
 
 
 @never_cache
@@ -30,16 +51,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     form = MessageForm(request.POST or None, initial={"idempotency_key": form_key_new()})
     if request.method == "POST":
         if form.is_valid():
-            key = form.cleaned_data["idempotency_key"]
-            if not form_already_sent(request, key):
-                case_open(
-                    customer=customer,
-                    channel=Channel.WEB,
-                    subject=form.cleaned_data["subject"],
-                    description=form.cleaned_data["message"],
-                    opened_by=request.user,
-                )
-                form_mark_sent(request, key)
+            question_send(request, customer=customer, form=form)
             messages.success(
                 request,
                 "Thank you. Your message is with customer service; we answer by e-mail "

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from channels.web.account import _own_customer
 from channels.web.forms import MessageForm, ReturnForm
-from channels.web.repeats import form_already_sent, form_key_new, form_mark_sent
-from customers.cases import case_open, case_record_self_service
+from channels.web.help import question_send
+from channels.web.repeats import form_key_new
+from customers.cases import case_record_self_service
 from customers.models import Customer
 from interaction_platform.choices import Channel
 from interaction_platform.errors import DomainError
@@ -163,17 +164,7 @@ def order_ask(request: HttpRequest, number: str) -> HttpResponse:
     customer, order = _own_order(request, number)
     form = MessageForm(request.POST)
     if form.is_valid():
-        key = form.cleaned_data["idempotency_key"]
-        if not form_already_sent(request, key):
-            case_open(
-                customer=customer,
-                channel=Channel.WEB,
-                subject=form.cleaned_data["subject"],
-                description=form.cleaned_data["message"],
-                opened_by=request.user,
-                order=order,
-            )
-            form_mark_sent(request, key)
+        question_send(request, customer=customer, form=form, order=order)
         messages.success(
             request, "Thank you. Your question is with customer service; we answer by e-mail."
         )

@@ -9,19 +9,12 @@ from interaction_platform.accounts.models import User
 from interaction_platform.choices import Channel
 from interaction_platform.errors import Conflict, NotFound
 from orders import services
-from orders.models import Cart, CartLine, CartStatus
+from orders.models import Cart, CartStatus
 from tests import factories
 from tests.orders.conftest import Shop, snapshot, web_cart
+from tests.orders.test_carts import _lines
 
 pytestmark = pytest.mark.django_db
-
-
-def _lines(cart: Cart) -> list[tuple[str, int]]:
-    return list(
-        CartLine.objects.filter(cart=cart)
-        .order_by("variant__sku")
-        .values_list("variant__sku", "quantity")
-    )
 
 
 def test_the_larger_quantity_is_kept_and_new_lines_are_added(shop: Shop, shopper: User) -> None:

@@ -18,19 +18,9 @@ from customers.models import Case, CaseResolution, CaseStatus, Customer, InboxEv
 from interaction_platform.accounts.models import User
 from orders.models import Cart, CartLine, CartStatus, Order, OrderStatus, Return
 from tests import factories
-from tests.orders.conftest import Shop, make_shop, snapshot
+from tests.orders.conftest import ADDRESS, Shop, make_shop, snapshot
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {
-    "first_name": "Anna",
-    "last_name": "Visser",
-    "line1": "Prinsengracht 263",
-    "postcode": "1016 GV",
-    "city": "Amsterdam",
-    "country": "NL",
-    "phone": "06 12345678",
-}
 
 
 @pytest.fixture
