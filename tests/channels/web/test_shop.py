@@ -15,6 +15,7 @@ from django.test import Client
 
 from catalog.models import StockLevel
 from customers.models import Case, CaseResolution, CaseStatus, Customer, InboxEvent
+from interaction_platform import demo
 from interaction_platform.accounts.models import User
 from orders.models import Cart, CartLine, CartStatus, Order, OrderStatus, Return
 from tests import factories
@@ -661,3 +662,36 @@ class TestQuestions:
         ).content.decode()
         assert "Sign in so we know who you are" in body
         assert Case.objects.count() == 0
+
+
+# --- the demo shop ----------------------------------------------------------------------------
+
+
+def test_the_demo_shopper_buys_with_the_demo_voucher(client: Client) -> None:
+    """``make run``'s shop: the demo shopper signs in, fills the basket, applies WELCOME10 and
+    pays with the sandbox card."""
+    # given
+    demo.seed(size="small")
+    level = (
+        StockLevel.objects.filter(location__kind="warehouse", on_hand__gte=2)
+        .select_related("variant")
+        .order_by("variant__sku")
+        .first()
+    )
+    assert level is not None
+    sku = level.variant.sku
+    # when
+    client.post("/accounts/login/", {"username": "shopper", "password": demo.DEMO_PASSWORD})
+    client.post("/basket/add/", {"sku": sku, "quantity": "2"})
+    client.post("/basket/voucher/", {"code": demo.DEMO_VOUCHER})
+    response = _checkout(client)
+    # then
+    order = Order.objects.get()
+    assert response["Location"] == f"/checkout/done/{order.number}/"
+    assert order.customer is not None
+    assert (order.customer.user.username, order.status, order.voucher.code) == (  # type: ignore[union-attr]
+        "shopper",
+        OrderStatus.PAID,
+        "WELCOME10",
+    )
+    assert order.discount_total > 0
