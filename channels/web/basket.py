@@ -266,19 +266,22 @@ def basket_add(request: HttpRequest) -> HttpResponse:
             variant = _session_add(request, sku=sku, quantity=quantity)
             cart_id: int | None = None
         else:
+            variant = sellable_variant(sku=sku)  # before the cart is opened: a refusal opens none
             cart = _cart_for(request, customer)
             services.cart_add_line(
                 actor=request.user, cart=cart, sku=sku, quantity=quantity, channel=Channel.WEB
             )
-            variant = sellable_variant(sku=sku)
             cart_id = cart.pk
     except DomainError as error:
         return _refuse(request, error)
     form_mark_sent(request, key)
     messages.success(request, f"Added {quantity} × {variant.product.name} ({variant.name}).")
+    response = _back(request)
+    if not tracking.is_tracking_allowed(request):
+        return response
     return tracking.track(
         request,
-        _back(request),
+        response,
         event="Product Added",
         properties=_added_properties(variant, quantity, cart_id),
     )

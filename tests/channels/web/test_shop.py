@@ -210,6 +210,11 @@ class TestShopperBasket:
         assert _messages(signed_in.get("/basket/"))[-1] == "There is no voucher 'NOPE'."
         assert snapshot() == before
 
+    def test_an_unknown_sku_opens_no_cart(self, signed_in: Client, shop: Shop) -> None:
+        signed_in.post("/basket/add/", {"sku": "NOPE-1", "quantity": "1"})
+        assert _messages(signed_in.get("/basket/")) == ["No product with SKU 'NOPE-1' is for sale."]
+        assert Cart.objects.count() == 0
+
     def test_a_line_not_in_the_basket_cannot_change(self, signed_in: Client, shop: Shop) -> None:
         _fill_cart(signed_in, ("PARKA-M", 1))
         before = snapshot()
