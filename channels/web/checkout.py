@@ -154,12 +154,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
         stores=_store_choices(store_rows),
     )
     status = 200
+    details_step = None
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            placed_or_page = _place(request, form, current)
-            if isinstance(placed_or_page, HttpResponse):
-                return placed_or_page
+            placed, details_step = _place(request, form, current)
+            if placed is not None:
+                return placed
     response = render(
         request,
         "web/checkout.html",
@@ -174,7 +175,6 @@ def checkout(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "GET":
         return _checkout_started(request, response, current)
-    details_step = getattr(request, "_web_checkout_step", None)
     if details_step is not None:
         tracking.track(request, response, event="Checkout Step Completed", properties=details_step)
     return response
@@ -219,17 +219,19 @@ def _checkout_started(
     )
 
 
-def _place(request: HttpRequest, form: CheckoutForm, current: Basket) -> HttpResponse | None:
-    """Place the order and answer the redirect to the confirmation; a refusal goes on the
-    form (returns None) and nothing is kept. The checkout steps reach analytics (with consent):
-    the details step when the core took them (a card refusal comes after it), the payment step
-    when the order is paid."""
+def _place(
+    request: HttpRequest, form: CheckoutForm, current: Basket
+) -> tuple[HttpResponse | None, dict[str, Any] | None]:
+    """Place the order. Returns (the redirect to the confirmation, None), or, refused, (None,
+    the details step when the core took the details before refusing the card, else None): the
+    refusal is on the form and nothing is kept. The checkout steps reach analytics (with
+    consent): the details step when the core took them, the payment step when it is paid."""
     data = form.cleaned_data
     is_delivery = data["fulfilment"] == FulfilmentMethod.DELIVERY
     pickup_store = None if is_delivery else _pickup_store(data["pickup_store"])
     if not is_delivery and pickup_store is None:
         form.add_error("pickup_store", "Choose the store where you want to collect it.")
-        return None
+        return None, None
     assert current.cart is not None
     details_step = {
         "checkout_id": current.cart.pk,
@@ -256,34 +258,29 @@ def _place(request: HttpRequest, form: CheckoutForm, current: Basket) -> HttpRes
         form.add_error(
             None, "Press Place order again in a moment to finish: you will not be charged twice."
         )
-        request._web_checkout_step = details_step  # type: ignore[attr-defined]
-        return None
+        return None, details_step
     except (PaymentDeclined, PaymentFailed) as error:
         _fresh_key(form)
         form.add_domain_error(error)
         form.add_error("card_token", "Try another card. Your basket is kept as it was.")
-        request._web_checkout_step = details_step  # type: ignore[attr-defined]
-        return None
+        return None, details_step
     except DomainError as error:
         _fresh_key(form)
         form.add_domain_error(error)
-        return None
+        return None, None
     order = placed.order
     request.session.pop(STARTED_SESSION_KEY, None)
     response = redirect("web:checkout-done", number=order.number)
     tracking.track(request, response, event="Checkout Step Completed", properties=details_step)
-    return tracking.track(
-        request,
-        response,
-        event="Checkout Step Completed",
-        properties={
-            **details_step,
-            "step": 2,
-            "step_name": "payment",
-            "payment_method": PaymentMethod.CARD_ONLINE.value,
-            "order_id": order.number,
-        },
-    )
+    payment_step = {
+        **details_step,
+        "step": 2,
+        "step_name": "payment",
+        "payment_method": PaymentMethod.CARD_ONLINE.value,
+        "order_id": order.number,
+    }
+    tracking.track(request, response, event="Checkout Step Completed", properties=payment_step)
+    return response, None
 
 
 def _fresh_key(form: CheckoutForm) -> None:

@@ -491,6 +491,19 @@ class TestCheckoutAnalytics:
             ("Checkout Step Completed", 2),
         ]
 
+    def test_a_refused_card_completes_the_details_step_only(
+        self, signed_in: Client, shop: Shop
+    ) -> None:
+        signed_in.cookies["analytics_consent"] = "granted"
+        _fill_cart(signed_in, ("PARKA-M", 1))
+        _checkout(signed_in, card_token="tok_sandbox_decline")
+        steps = [
+            (row.payload["properties"]["step"], row.payload["properties"]["shipping_method"])
+            for row in InboxEvent.objects.filter(source="web-store").order_by("pk")
+            if row.payload.get("event") == "Checkout Step Completed"
+        ]
+        assert steps == [(1, "delivery")]
+
     def test_without_consent_nothing_is_sent(self, signed_in: Client, shop: Shop) -> None:
         signed_in.cookies["analytics_consent"] = "denied"
         _fill_cart(signed_in, ("PARKA-M", 1))
