@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels.web import tracking
+from channels.web.basket import basket_fold_session
 from channels.web.forms import ConsentForm, ProfileForm, SignUpForm
 from customers import selectors as customer_selectors
 from customers import services as customer_services
@@ -60,6 +61,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             _add_errors(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            basket_fold_session(request)
             messages.success(request, "Welcome! Your account is ready.")
             return tracking.identify(request, redirect("web:account"), user=user)
     return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
