@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import segno
 from django.conf import settings
@@ -61,10 +62,26 @@ def signup(request: HttpRequest) -> HttpResponse:
             _add_errors(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            _banner_answer_keep(request, user)
             basket_fold_session(request)
             messages.success(request, "Welcome! Your account is ready.")
             return tracking.identify(request, redirect("web:account"), user=user)
     return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _banner_answer_keep(request: HttpRequest, user: Any) -> None:
+    """The visitor answered the cookie banner before signing up: the new account starts with
+    that answer (recorded as given through the banner), not with a blank one."""
+    answer = request.COOKIES.get(tracking.CONSENT_COOKIE)
+    customer = customer_selectors.customer_for_user(user_id=user.pk)
+    if answer in {"granted", "denied"} and customer is not None:
+        consent_set(
+            customer=customer,
+            purpose=ConsentPurpose.ANALYTICS,
+            is_granted=answer == "granted",
+            channel=Channel.WEB,
+            source="cookie banner",
+        )
 
 
 def _consent_initial(customer: Customer) -> dict[str, bool]:

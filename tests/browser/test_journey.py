@@ -23,6 +23,7 @@ from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
 from orders.models import Cart, CartStatus, Order
 from tests import factories
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +33,11 @@ PHONE = {"width": 390, "height": 844}
 def _drain() -> None:
     while inbox_process_batch():
         pass
+
+
+def _screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _signed_in(browser: Browser, live_server: Any, user: User, **options: Any) -> Page:
@@ -77,7 +83,7 @@ def shop(db: Any) -> dict[str, Any]:
 
 
 def test_web_basket_sold_in_a_store_and_seen_by_the_call_centre(
-    browser: Browser, live_server: Any, shop: dict[str, Any], screenshot: Any
+    browser: Browser, live_server: Any, shop: dict[str, Any]
 ) -> None:
     # 1. The web store: an anonymous visitor accepts cookies, browses and fills a basket.
     web = browser.new_context().new_page()
@@ -90,6 +96,7 @@ def test_web_basket_sold_in_a_store_and_seen_by_the_call_centre(
     web.get_by_label("Quantity").fill("1")
     web.get_by_role("button", name="Add to basket").click()
     expect(web.get_by_text("Harbour Wool Parka").first).to_be_visible()
+    _screenshot(web, "journey-web-basket")
     _drain()
 
     # ... and signs up; the basket and the browsing come along, and they add their phone.
@@ -121,11 +128,11 @@ def test_web_basket_sold_in_a_store_and_seen_by_the_call_centre(
     expect(pos.get_by_text("Harbour Wool Parka").first).to_be_visible()
     pos.get_by_role("button", name="Add basket to sale").click()
     expect(pos.locator("[data-ticket-total]")).to_have_text("€149.95")
-    screenshot("journey-pos-basket-in-sale")
+    _screenshot(pos, "journey-pos-basket-in-sale")
     pos.get_by_label("Cash handed over").fill("150")
     pos.get_by_role("button", name="Take cash").click()
     expect(pos.get_by_text("basket started on the web store")).to_be_visible()
-    screenshot("journey-pos-receipt")
+    _screenshot(pos, "journey-pos-receipt")
     order = Order.objects.get(customer=lotte)
     assert (order.channel, order.origin_channel, order.cart_id) == ("store", "web", basket.pk)
     basket.refresh_from_db()
@@ -147,11 +154,10 @@ def test_web_basket_sold_in_a_store_and_seen_by_the_call_centre(
     ).to_be_visible()
     expect(timeline.get_by_text("Store Visited")).to_be_visible()
     expect(timeline.get_by_text("Product Added").first).to_be_visible()
-    screenshot("journey-console-timeline")
+    _screenshot(console, "journey-console-timeline")
     # newest first: the sale, the visit to the store, then the web session
     shown = [
-        text.strip()
-        for text in timeline.locator(".timeline-item .what strong").all_inner_texts()
+        text.strip() for text in timeline.locator(".timeline-item .what strong").all_inner_texts()
     ]
     sale, visit = shown.index("POS Order Completed"), shown.index("Store Visited")
     added = shown.index("Product Added")
