@@ -12,11 +12,11 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from customers.inbox import inbox_process_batch
 from customers.models import Customer, InboxEvent, TimelineEvent
@@ -647,7 +647,7 @@ def test_the_cart_model_is_untouched_by_a_plain_sale(till: Client, shop: Shop) -
 def test_only_store_staff_open_the_till_screens(
     client: Client, shop: Shop, shopper: User, path: str
 ) -> None:
-    assert client.get(path)["Location"] == f"/accounts/login/?{urlencode({'next': path})}"
+    assert client.get(path)["Location"] == f"/accounts/login/?{urlencode({'next': path}, safe='/')}"
     client.force_login(shopper)
     assert client.get(path).status_code == 403
 
