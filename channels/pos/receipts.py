@@ -33,7 +33,6 @@ from interaction_platform.errors import InvalidInput
 from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action
 from orders.models import Order
-from orders.selectors import order_for_rendering
 
 logger = logging.getLogger(__name__)
 SOURCE = "pos"
@@ -68,8 +67,8 @@ def email_receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 def receipt_send(*, order: Order, email: str) -> None:
     """Send the receipt of ``order`` to ``email`` (text and HTML). Raises OSError when the mail
-    server cannot be reached. Sending again sends again: that is what "resend" means."""
-    order = order_for_rendering(order=order)
+    server cannot be reached. Sending again sends again: that is what "resend" means.
+    ``order`` comes with its lines and payments (``orders.selectors.order_get``)."""
     context = {"order": order, "shop_name": settings.SHOP_NAME}
     message = EmailMultiAlternatives(
         subject=f"Your receipt from {settings.SHOP_NAME}, order {order.number}",

@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -638,3 +639,31 @@ class TestReturns:
 def test_the_cart_model_is_untouched_by_a_plain_sale(till: Client, shop: Shop) -> None:
     post(till, sale(shop))
     assert Cart.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/pos/sale/", "/pos/sale/items/?code=PARKA-M", "/pos/collect/", "/pos/returns/"]
+)
+def test_only_store_staff_open_the_till_screens(
+    client: Client, shop: Shop, shopper: User, path: str
+) -> None:
+    assert client.get(path)["Location"] == f"/accounts/login/?{urlencode({'next': path}, safe='/')}"
+    client.force_login(shopper)
+    assert client.get(path).status_code == 403
+
+
+def test_a_product_without_a_store_price_cannot_be_rung_up(till: Client, shop: Shop) -> None:
+    online_only = factories.VariantFactory(sku="WEB-ONLY", product__name="Gift Card", name="€25")
+    response = till.get("/pos/sale/items/", {"code": online_only.sku})
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Gift Card €25 has no store price: it cannot be sold here."
+    )
+
+
+def test_an_identified_customer_without_a_basket(till: Client, shop: Shop, anna: Customer) -> None:
+    till.post("/pos/customers/identify/", {"q": "NW00000042"})
+    body = till.get("/pos/sale/").content.decode()
+    assert "Attach Anna to this sale" in body
+    assert "Anna has no open online basket." in body
+    assert "Add basket to sale" not in body
