@@ -124,6 +124,7 @@ def test_web_basket_sold_in_a_store_and_seen_by_the_call_centre(
     pos.get_by_label("Phone, email or loyalty card").fill("0622223333")
     pos.get_by_role("button", name="Identify").click()
     pos.get_by_role("link", name="Sell to Lotte").click()
+    pos.locator("html[data-sale-ready]").wait_for(state="attached")  # the sale script is ready
     expect(pos.get_by_role("heading", name="Online basket")).to_be_visible()
     expect(pos.get_by_text("Harbour Wool Parka").first).to_be_visible()
     pos.get_by_role("button", name="Add basket to sale").click()
