@@ -559,6 +559,15 @@ class TestOrders:
             order,
         )
 
+    def test_the_detail_costs_a_fixed_number_of_queries(
+        self, signed_in: Client, shop: Shop, django_assert_num_queries: Any
+    ) -> None:
+        order = _placed(signed_in)
+        signed_in.get(f"/account/orders/{order.number}/")  # records today's look-up
+        # session, user, customer, order, lines, payments, returns
+        with django_assert_num_queries(7):
+            signed_in.get(f"/account/orders/{order.number}/")
+
     def test_someone_elses_order_is_not_found_and_nothing_is_recorded(
         self, signed_in: Client, shop: Shop
     ) -> None:
@@ -663,6 +672,13 @@ class TestQuestions:
         assert (
             "Your message is with customer service" in _messages(signed_in.get("/help/contact/"))[0]
         )
+
+    def test_the_contact_page_costs_a_fixed_number_of_queries(
+        self, signed_in: Client, shop: Shop, django_assert_num_queries: Any
+    ) -> None:
+        # session, user, customer
+        with django_assert_num_queries(3):
+            signed_in.get("/help/contact/")
 
     def test_an_empty_message_is_refused_and_nothing_is_opened(
         self, signed_in: Client, shop: Shop
