@@ -546,8 +546,17 @@ class TestOrders:
         self, signed_in: Client, shopper: User, shop: Shop
     ) -> None:
         order = _placed(signed_in, status=OrderStatus.SHIPPED)
-        Order.objects.filter(pk=order.pk).update(tracking_reference="3SABC123")
-        body = signed_in.get(f"/account/orders/{order.number}/").content.decode()
+        Order.objects.filter(pk=order.pk).update(
+            tracking_reference="3SABC123", shipped_at=order.placed_at
+        )
+        response = signed_in.get(f"/account/orders/{order.number}/")
+        body = response.content.decode()
+        assert [(step["label"], step["is_done"]) for step in response.context["progress"]] == [
+            ("Ordered", True),
+            ("Paid", True),
+            ("Shipped", True),
+            ("Delivered", False),
+        ]
         signed_in.get(f"/account/orders/{order.number}/")
         assert "3SABC123" in body
         assert "Shipped" in body
