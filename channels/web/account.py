@@ -63,8 +63,16 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             basket_fold_session(request)
             messages.success(request, "Welcome! Your account is ready.")
-            return tracking.identify(request, redirect("web:account"), user=user)
+            return tracking.identify(request, _after_signup(request), user=user)
     return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _after_signup(request: HttpRequest) -> HttpResponse:
+    """Back to where the visitor was going (the checkout, say), else their account."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
+    return redirect("web:account")
 
 
 def _consent_initial(customer: Customer) -> dict[str, bool]:

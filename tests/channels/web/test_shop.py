@@ -269,10 +269,14 @@ class TestBasketJoinsTheAccount:
         assert Cart.objects.count() == 1
         assert "web_basket" not in client.session
 
-    def test_signing_up_takes_the_basket_along(self, client: Client, shop: Shop) -> None:
+    def test_signing_up_takes_the_basket_along_to_the_checkout(
+        self, client: Client, shop: Shop
+    ) -> None:
         _fill_cart(client, ("BOOK-1", 2))
-        client.post(
-            "/account/signup/",
+        login_page = client.get("/accounts/login/?next=/checkout/").content.decode()
+        assert 'href="/account/signup/?next=/checkout/"' in login_page
+        response = client.post(
+            "/account/signup/?next=/checkout/",
             {
                 "first_name": "Noor",
                 "last_name": "de Vries",
@@ -280,8 +284,10 @@ class TestBasketJoinsTheAccount:
                 "password": "a long enough passphrase",
             },
         )
+        assert response["Location"] == "/checkout/"
         customer = Customer.objects.get(email="noor@example.com")
         assert _cart_lines(customer) == [("BOOK-1", 2)]
+        assert "2 × Canal Guide" in client.get("/checkout/").content.decode()
 
 
 # --- checkout ---------------------------------------------------------------------------------
