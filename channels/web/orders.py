@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from channels.web.account import _own_customer
+from channels.web.account import own_customer
 from channels.web.forms import MessageForm, ReturnForm
 from channels.web.help import question_send
 from channels.web.repeats import form_key_new
@@ -39,7 +39,7 @@ VIEWED_KEPT = 50
 
 
 def _own_order(request: HttpRequest, number: str) -> tuple[Customer, Order]:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     order = order_selectors.order_get(number=number[:20])
     require(request.user, Action.ORDER_VIEW, order)
     return customer, order
@@ -61,7 +61,7 @@ def _returnable_lines(order: Order) -> list[Any]:
 @require_GET
 @require_action(Action.OWN_PROFILE)
 def order_list(request: HttpRequest) -> HttpResponse:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     page = Paginator(
         order_selectors.order_list_for_customer(customer=customer).prefetch_related(None),
         ORDERS_PER_PAGE,
