@@ -204,10 +204,18 @@ def basket_fold_session(request: HttpRequest) -> None:
         return
     if customer is None:
         return
-    cart = _cart_for(request, customer)
-    _, skipped = services.cart_fold_lines(
-        actor=request.user, cart=cart, lines=session_lines.items(), channel=Channel.WEB
-    )
+    try:
+        _, skipped = services.cart_fold_lines(
+            actor=request.user,
+            cart=_cart_for(request, customer),
+            lines=session_lines.items(),
+            channel=Channel.WEB,
+        )
+    except DomainError:
+        # The cart was checked out at this very moment elsewhere: the visitor's basket stays
+        # in the session and joins the next cart at the next sign-in.
+        messages.info(request, "We could not add your earlier basket yet; it is kept for you.")
+        return
     del request.session[SESSION_KEY]
     if skipped:
         messages.info(

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from channels.web.account import _own_customer
+from channels.web.account import own_customer
 from channels.web.forms import MessageForm
 from channels.web.repeats import form_already_sent, form_key_new, form_mark_sent
 from customers.cases import case_open
@@ -47,7 +47,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     is_shopper = request.user.is_authenticated and getattr(request.user, "role", "") == Role.SHOPPER
     if not is_shopper:
         return render(request, "web/contact.html", {"form": None})
-    customer = _own_customer(request)
+    customer = own_customer(request)
     form = MessageForm(request.POST or None, initial={"idempotency_key": form_key_new()})
     if request.method == "POST":
         if form.is_valid():

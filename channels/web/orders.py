@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from channels.web.account import _own_customer
+from channels.web.account import own_customer
 from channels.web.forms import MessageForm, ReturnForm
 from channels.web.help import question_send
 from channels.web.repeats import form_key_new
@@ -30,7 +30,7 @@ from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action, require
 from orders import selectors as order_selectors
 from orders import services
-from orders.models import FulfilmentMethod, Order, ReturnKind
+from orders.models import FulfilmentMethod, Order, OrderStatus, ReturnKind
 from orders.services.returns import RETURNABLE
 
 ORDERS_PER_PAGE = 20
@@ -39,7 +39,7 @@ VIEWED_KEPT = 50
 
 
 def _own_order(request: HttpRequest, number: str) -> tuple[Customer, Order]:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     order = order_selectors.order_get(number=number[:20])
     require(request.user, Action.ORDER_VIEW, order)
     return customer, order
@@ -61,7 +61,7 @@ def _returnable_lines(order: Order) -> list[Any]:
 @require_GET
 @require_action(Action.OWN_PROFILE)
 def order_list(request: HttpRequest) -> HttpResponse:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     page = Paginator(
         order_selectors.order_list_for_customer(customer=customer).prefetch_related(None),
         ORDERS_PER_PAGE,
@@ -84,12 +84,32 @@ def _record_status_viewed(request: HttpRequest, customer: Customer, order: Order
     request.session[VIEWED_SESSION_KEY] = [*viewed, marker][-VIEWED_KEPT:]
 
 
+def _progress(order: Order) -> list[dict[str, Any]]:
+    """The order's way to the customer, step by step, with the time a step was reached when the
+    order records it."""
+    is_collect = order.fulfilment_method == FulfilmentMethod.CLICK_AND_COLLECT
+    handed_on = order.ready_at if is_collect else order.shipped_at
+    is_completed = order.status == OrderStatus.COMPLETED
+    is_handed_on = is_completed or order.status in {
+        OrderStatus.READY_FOR_PICKUP,
+        OrderStatus.SHIPPED,
+    }
+    steps = [
+        ("Ordered", order.placed_at, True),
+        ("Paid", None, order.status != OrderStatus.PENDING_PAYMENT),
+        ("Ready for pickup" if is_collect else "Shipped", handed_on, is_handed_on),
+        ("Collected" if is_collect else "Delivered", order.completed_at, is_completed),
+    ]
+    return [{"label": label, "at": at, "is_done": done} for label, at, done in steps]
+
+
 def _detail_context(
     order: Order, *, return_form: ReturnForm | None = None, ask_form: MessageForm | None = None
 ) -> dict[str, Any]:
     returnable = _returnable_lines(order)
     return {
         "order": order,
+        "progress": [] if order.cancelled_at else _progress(order),
         "is_click_and_collect": order.fulfilment_method == FulfilmentMethod.CLICK_AND_COLLECT,
         "return_form": return_form
         or ReturnForm(initial={"idempotency_key": form_key_new()}, returnable=returnable),

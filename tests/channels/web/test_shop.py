@@ -269,10 +269,14 @@ class TestBasketJoinsTheAccount:
         assert Cart.objects.count() == 1
         assert "web_basket" not in client.session
 
-    def test_signing_up_takes_the_basket_along(self, client: Client, shop: Shop) -> None:
+    def test_signing_up_takes_the_basket_along_to_the_checkout(
+        self, client: Client, shop: Shop
+    ) -> None:
         _fill_cart(client, ("BOOK-1", 2))
-        client.post(
-            "/account/signup/",
+        login_page = client.get("/accounts/login/?next=/checkout/").content.decode()
+        assert 'href="/account/signup/?next=/checkout/"' in login_page
+        response = client.post(
+            "/account/signup/?next=/checkout/",
             {
                 "first_name": "Noor",
                 "last_name": "de Vries",
@@ -280,8 +284,10 @@ class TestBasketJoinsTheAccount:
                 "password": "a long enough passphrase",
             },
         )
+        assert response["Location"] == "/checkout/"
         customer = Customer.objects.get(email="noor@example.com")
         assert _cart_lines(customer) == [("BOOK-1", 2)]
+        assert "2 × Canal Guide" in client.get("/checkout/").content.decode()
 
 
 # --- checkout ---------------------------------------------------------------------------------
@@ -546,8 +552,17 @@ class TestOrders:
         self, signed_in: Client, shopper: User, shop: Shop
     ) -> None:
         order = _placed(signed_in, status=OrderStatus.SHIPPED)
-        Order.objects.filter(pk=order.pk).update(tracking_reference="3SABC123")
-        body = signed_in.get(f"/account/orders/{order.number}/").content.decode()
+        Order.objects.filter(pk=order.pk).update(
+            tracking_reference="3SABC123", shipped_at=order.placed_at
+        )
+        response = signed_in.get(f"/account/orders/{order.number}/")
+        body = response.content.decode()
+        assert [(step["label"], step["is_done"]) for step in response.context["progress"]] == [
+            ("Ordered", True),
+            ("Paid", True),
+            ("Shipped", True),
+            ("Delivered", False),
+        ]
         signed_in.get(f"/account/orders/{order.number}/")
         assert "3SABC123" in body
         assert "Shipped" in body
@@ -558,6 +573,15 @@ class TestOrders:
             CaseResolution.SELF_SERVICE,
             order,
         )
+
+    def test_the_detail_costs_a_fixed_number_of_queries(
+        self, signed_in: Client, shop: Shop, django_assert_num_queries: Any
+    ) -> None:
+        order = _placed(signed_in)
+        signed_in.get(f"/account/orders/{order.number}/")  # records today's look-up
+        # session, user, customer, order, lines, payments, returns
+        with django_assert_num_queries(7):
+            signed_in.get(f"/account/orders/{order.number}/")
 
     def test_someone_elses_order_is_not_found_and_nothing_is_recorded(
         self, signed_in: Client, shop: Shop
@@ -663,6 +687,13 @@ class TestQuestions:
         assert (
             "Your message is with customer service" in _messages(signed_in.get("/help/contact/"))[0]
         )
+
+    def test_the_contact_page_costs_a_fixed_number_of_queries(
+        self, signed_in: Client, shop: Shop, django_assert_num_queries: Any
+    ) -> None:
+        # session, user, customer
+        with django_assert_num_queries(3):
+            signed_in.get("/help/contact/")
 
     def test_an_empty_message_is_refused_and_nothing_is_opened(
         self, signed_in: Client, shop: Shop
