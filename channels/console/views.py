@@ -62,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_action(Action.CONSOLE_USE)
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    results = customer_search(query=query) if query else []
+    results = _search(query) if query else []
     if results:
         access_log_record(
             actor=request.user,
@@ -78,6 +78,13 @@ def search(request: HttpRequest) -> HttpResponse:
         "console/search.html",
         {"query": query, "results": results, "call": _current_call(request)},
     )
+
+
+def _search(query: str) -> list[Customer]:
+    """An order number finds the customer who placed it; anything else is a customer search
+    (phone, e-mail, loyalty number, name)."""
+    placed_by = order_selectors.order_customer_by_number(number=query)
+    return [placed_by] if placed_by is not None else customer_search(query=query)
 
 
 @require_GET

@@ -54,6 +54,16 @@ class TestSearch:
             [(anna.pk, "lookup", "console: search"), (other.pk, "lookup", "console: search")]
         )
 
+    def test_an_order_number_opens_the_customer_who_placed_it(
+        self, console: Client, anna: Customer
+    ) -> None:
+        order = factories.OrderFactory(customer=anna)
+        response = console.get("/console/search", {"q": order.number.lower()})
+        assert response["Location"] == f"/console/customers/{anna.public_id}/"
+        assert list(AccessLog.objects.values_list("customer_id", "action", "via")) == [
+            (anna.pk, "lookup", "console: search")
+        ]
+
     def test_no_match_explains_what_to_try(self, console: Client) -> None:
         body = console.get("/console/search", {"q": "Zyx"}).content.decode()
         assert "Nobody matches “Zyx”." in body
