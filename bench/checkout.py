@@ -12,9 +12,9 @@ What one order is, on both sides (the app's checkout with a sandbox card, click 
 
 Scenarios: (a) every client buys the same hot SKU, whose stock is 90% of each round's attempts,
 so every round also sells it out — oversold units must be 0; (b) clients buy at random among
-1,000 SKUs. HTTP: 32 client threads against gunicorn (2 sync workers, persistent database
-connections); raw SQL: 32 threads with a psycopg2 connection each. Rounds alternate HTTP and
-raw SQL, so load from elsewhere on the machine weighs on both alike.
+1,000 SKUs. HTTP: 32 client threads against gunicorn (2 sync workers unless ``--workers``,
+persistent database connections); raw SQL: 32 threads with a psycopg2 connection each. Rounds
+alternate HTTP and raw SQL, so load from elsewhere on the machine weighs on both alike.
 
 The benchmark creates and drops its own database (``ip_bench_checkout``), uses Redis database
 13 only for the touchpoint wake-ups (and deletes its queue afterwards), and starts and stops its
@@ -221,6 +221,7 @@ def _free_port() -> int:
 class Gunicorn:
     port: int
     pidfile: Path
+    workers: int = 2
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -229,7 +230,7 @@ class Gunicorn:
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
                 "interaction_platform.wsgi:application",
                 "--workers",
-                "2",
+                str(self.workers),
                 "--worker-class",
                 "sync",
                 "--bind",
@@ -510,6 +511,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests-per-client", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn sync workers (production ships 2)"
+    )
     options = parser.parse_args()
     rounds = options.rounds
     per_round = max(1, options.requests_per_client // rounds)
@@ -518,7 +522,9 @@ def main() -> None:
     os.environ.update(SETTINGS_ENV)
     sys.path.insert(0, str(ROOT))
     server = Gunicorn(
-        port=_free_port(), pidfile=Path(tempfile.gettempdir()) / f"bench-checkout-{os.getpid()}.pid"
+        port=_free_port(),
+        pidfile=Path(tempfile.gettempdir()) / f"bench-checkout-{os.getpid()}.pid",
+        workers=options.workers,
     )
     database_create()
     try:
@@ -570,7 +576,7 @@ def main() -> None:
     result = {
         "benchmark": "checkout",
         "clients": CLIENTS,
-        "gunicorn_workers": 2,
+        "gunicorn_workers": options.workers,
         "rounds": rounds,
         "order": "app checkout, sandbox card, click & collect, 1 unit",
         **figures,

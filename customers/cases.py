@@ -50,8 +50,11 @@ def case_open(
     description: str = "",
     opened_by: Any = None,
     order: Any = None,
+    product: Any = None,
 ) -> Case:
-    """Open a support case for ``customer`` and put ``Case Opened`` on their timeline."""
+    """Open a support case for ``customer`` and put ``Case Opened`` on their timeline.
+    ``product`` (a catalog variant) is what they asked about: it goes on the timeline event, so
+    the web store can suggest it (customers.selectors.customer_recently_viewed)."""
     case = Case.objects.create(
         customer=customer,
         channel=Channel(channel),
@@ -65,7 +68,11 @@ def case_open(
         event="Case Opened",
         channel=channel,
         source="cases",
-        properties={"case_id": case.pk, "subject": case.subject},
+        properties={
+            "case_id": case.pk,
+            "subject": case.subject,
+            **(_product_properties(product) if product is not None else {}),
+        },
         message_id=f"case-opened:{case.pk}",
     )
     return case
@@ -101,3 +108,12 @@ def case_resolve(
         message_id=f"case-resolved:{locked.pk}",
     )
     return locked
+
+
+def _product_properties(variant: Any) -> dict[str, str]:
+    return {
+        "product_id": variant.product.slug,
+        "sku": variant.sku,
+        "name": variant.product.name,
+        "variant": variant.name,
+    }

@@ -201,11 +201,16 @@ def merge_review_list(*, status: MergeReviewStatus | None = None) -> QuerySet[Me
 RECENT_VIEWS_SCANNED = 100
 
 
+# What tells of interest in a product: looking at it (web, app, a store's POS) or asking the call
+# centre about it (a case opened with the product named).
+INTEREST_EVENTS = ("Product Viewed", "Case Opened")
+
+
 def customer_recently_viewed(*, customer: Customer, limit: int = 8) -> list[str]:
     """Product ids (slugs) the customer looked at on any channel — the web store, the app, a
-    store's POS — newest first, each once."""
+    store's POS — or asked the call centre about, newest first, each once."""
     rows = (
-        TimelineEvent.objects.filter(customer=customer, type="Product Viewed")
+        TimelineEvent.objects.filter(customer=customer, type__in=INTEREST_EVENTS)
         .order_by("-occurred_at", "-id")
         .values_list("properties", flat=True)[:RECENT_VIEWS_SCANNED]
     )

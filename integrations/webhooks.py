@@ -78,11 +78,8 @@ def webhook_emit(
     nothing. After the commit a worker fans the event out to the subscribed endpoints.
     Raises ValueError for an unknown event type (a programming error)."""
     event_type = EventType(event_type).value
-    if idempotency_key is not None:
-        existing = WebhookEvent.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
     data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    # No read first: a new event is the common case, and a known key fails the unique index.
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -93,7 +90,7 @@ def webhook_emit(
                 created_at=timezone.now(),
             )
     except IntegrityError:
-        # A concurrent transaction emitted the same key first.
+        # Emitted before (a retried request, a re-run import), or by a concurrent transaction.
         return WebhookEvent.objects.get(idempotency_key=idempotency_key)
     transaction.on_commit(partial(_wake_fan_out, event.pk))
     return event

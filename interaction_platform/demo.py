@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -31,6 +31,7 @@ from catalog.models import (
 from customers.models import ConsentPurpose, ConsentRecord, Customer, Identity, IdentityKind
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
+from orders.models import Voucher, VoucherKind
 
 DEMO_PASSWORD = "demo1234"  # printed for people to sign in with; demo data only
 MARKER_STORE_CODE = "ams-kalverstraat"
@@ -303,9 +304,11 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         stock_count = _seed_stock(rng, variants, locations, progress)
         customers = _seed_customers(rng, shape, locations, progress)
         _seed_logins(locations, customers[0])
+        _seed_vouchers()
         from channels.marketing.demo_campaigns import seed_campaigns  # the channel's own demo
 
         seed_campaigns()
+    _statistics_refresh()
     return {
         "locations": len(locations),
         "products": len(products),
@@ -313,7 +316,18 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         "prices": price_count,
         "stock_levels": stock_count,
         "customers": len(customers),
+        "vouchers": 1,
     }
+
+
+def _statistics_refresh() -> None:
+    """Tell PostgreSQL's planner what was just loaded. Without fresh statistics it still
+    believes the tables are nearly empty and, for one, scans every product for a search instead
+    of reading the full-text index (370 ms instead of 11 ms on the large shop); autovacuum
+    would catch up only minutes later."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _seed_locations() -> list[Location]:
@@ -541,6 +555,21 @@ def _seed_customers(
     _bulk(Identity, identity_rows, "identities", progress)
     _bulk(ConsentRecord, consent_rows, "consent", progress)
     return customers
+
+
+# A voucher to try in the basket: 10% off, once per customer.
+DEMO_VOUCHER = "WELCOME10"
+
+
+def _seed_vouchers() -> None:
+    Voucher.objects.get_or_create(
+        code=DEMO_VOUCHER,
+        defaults={
+            "kind": VoucherKind.PERCENTAGE,
+            "value": Decimal("10"),
+            "usage_limit_per_customer": 1,
+        },
+    )
 
 
 def _seed_logins(locations: list[Location], shopper_customer: Customer) -> None:

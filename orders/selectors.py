@@ -146,6 +146,17 @@ def order_get(*, number: str) -> Order:
     return order
 
 
+def order_customer_by_number(*, number: str) -> Customer | None:
+    """The customer who placed order ``number`` (any case; None for an unknown order or an
+    anonymous walk-in sale): how an agent finds a caller who reads out their order number."""
+    order = (
+        Order.objects.filter(number=number.strip().upper(), customer__isnull=False)
+        .select_related("customer__home_store")
+        .first()
+    )
+    return order.customer if order is not None else None
+
+
 def order_list_for_customer(*, customer: Customer) -> QuerySet[Order]:
     return _orders().filter(customer=customer).order_by("-placed_at", "-pk")
 

@@ -15,13 +15,14 @@ Anything else is refused with ``invalid_transition`` (409). A move is one condit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
 
 from integrations.webhooks import webhook_emit
 from orders.errors import InvalidTransition
-from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.models import FulfilmentMethod, Order, OrderLine, OrderStatus
 from orders.webhook_payloads import order_payload
 
 S = OrderStatus
@@ -57,8 +58,11 @@ def transition_check(*, order: Order, to: str) -> None:
         )
 
 
-def order_transition(*, order: Order, to: str, **changes: Any) -> Order:
+def order_transition(
+    *, order: Order, to: str, lines: Sequence[OrderLine] | None = None, **changes: Any
+) -> Order:
     """Move ``order`` to ``to`` with a conditional update (and set ``changes`` with it).
+    ``lines`` (the order's lines, when the caller holds them) spares a read for the webhook.
     Raises InvalidTransition when the move is not allowed or someone moved it first."""
     transition_check(order=order, to=to)
     changes["updated_at"] = timezone.now()
@@ -75,7 +79,7 @@ def order_transition(*, order: Order, to: str, **changes: Any) -> Order:
             setattr(order, name, value)
     webhook_emit(
         event_type="order.updated",
-        payload=order_payload(order=order),
+        payload=order_payload(order=order, lines=lines),
         idempotency_key=f"order.updated:{order.number}:{to}",
     )
     return order

@@ -62,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_action(Action.CONSOLE_USE)
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    results = customer_search(query=query) if query else []
+    results = _search(query) if query else []
     if results:
         access_log_record(
             actor=request.user,
@@ -78,6 +78,13 @@ def search(request: HttpRequest) -> HttpResponse:
         "console/search.html",
         {"query": query, "results": results, "call": _current_call(request)},
     )
+
+
+def _search(query: str) -> list[Customer]:
+    """An order number finds the customer who placed it; anything else is a customer search
+    (phone, e-mail, loyalty number, name)."""
+    placed_by = order_selectors.order_customer_by_number(number=query)
+    return [placed_by] if placed_by is not None else customer_search(query=query)
 
 
 @require_GET
@@ -244,6 +251,7 @@ def open_case(request: HttpRequest, public_id: str) -> HttpResponse:
         subject=form.cleaned_data["subject"],
         description=form.cleaned_data["description"],
         opened_by=request.user,
+        product=form.cleaned_data["product"],
     )
     if form.cleaned_data["resolve_now"]:
         case_resolve(

@@ -15,10 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Location, LocationKind
+from channels.pos.sales import CUSTOMER_SESSION_KEY, serving_customer
 from channels.pos.store import choose_store, current_store, stores_for
 from customers import selectors as customer_selectors
 from customers.in_store import customer_identify_in_store, product_viewed_in_store
-from customers.models import AccessAction, Customer
+from customers.models import AccessAction
 from customers.services import access_log_record
 from interaction_platform.accounts.models import User
 from interaction_platform.choices import Channel
@@ -27,7 +28,6 @@ from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action, require
 
 LOOKUP_LIMIT = 20
-CUSTOMER_SESSION_KEY = "pos_customer"
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "pos"
 
 
@@ -96,7 +96,7 @@ def variant(request: HttpRequest, sku: str) -> HttpResponse:
     warehouse = [
         level for level in levels.values() if level.location.kind == LocationKind.WAREHOUSE
     ]
-    serving = _serving(request)
+    serving = serving_customer(request)
     if serving is not None:
         product_viewed_in_store(customer=serving, variant=item, store=store)
     return render(
@@ -138,12 +138,6 @@ def finish_customer(request: HttpRequest) -> HttpResponse:
     """The customer leaves the counter: stop attributing what staff look up to them."""
     request.session.pop(CUSTOMER_SESSION_KEY, None)
     return redirect("pos:home")
-
-
-def _serving(request: HttpRequest) -> Customer | None:
-    """The customer being served at this POS, if staff identified one."""
-    public_id = request.session.get(CUSTOMER_SESSION_KEY)
-    return customer_selectors.customer_get_live(public_id=public_id) if public_id else None
 
 
 @require_GET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import segno
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels.web import tracking
+from channels.web.basket import basket_fold_session
 from channels.web.forms import ConsentForm, ProfileForm, SignUpForm
 from customers import selectors as customer_selectors
 from customers import services as customer_services
@@ -33,7 +35,7 @@ CONSENT_COOKIE = "analytics_consent"
 CONSENT_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
 
-def _own_customer(request: HttpRequest) -> Customer:
+def own_customer(request: HttpRequest) -> Customer:
     customer = customer_selectors.customer_for_user(user_id=request.user.pk or 0)
     if customer is None:
         raise NotFound("Your login has no customer profile.")
@@ -60,9 +62,34 @@ def signup(request: HttpRequest) -> HttpResponse:
             _add_errors(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            _banner_answer_keep(request, user)
+            basket_fold_session(request)
             messages.success(request, "Welcome! Your account is ready.")
-            return tracking.identify(request, redirect("web:account"), user=user)
+            return tracking.identify(request, _after_signup(request), user=user)
     return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _banner_answer_keep(request: HttpRequest, user: Any) -> None:
+    """The visitor answered the cookie banner before signing up: the new account starts with
+    that answer (recorded as given through the banner), not with a blank one."""
+    answer = request.COOKIES.get(tracking.CONSENT_COOKIE)
+    customer = customer_selectors.customer_for_user(user_id=user.pk)
+    if answer in {"granted", "denied"} and customer is not None:
+        consent_set(
+            customer=customer,
+            purpose=ConsentPurpose.ANALYTICS,
+            is_granted=answer == "granted",
+            channel=Channel.WEB,
+            source="cookie banner",
+        )
+
+
+def _after_signup(request: HttpRequest) -> HttpResponse:
+    """Back to where the visitor was going (the checkout, say), else their account."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(target)
+    return redirect("web:account")
 
 
 def _consent_initial(customer: Customer) -> dict[str, bool]:
@@ -81,7 +108,7 @@ def _store_card_svg(customer: Customer) -> str:
 
 @require_action(Action.OWN_PROFILE)
 def account(request: HttpRequest) -> HttpResponse:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     return render(
         request,
         "web/account.html",
@@ -97,7 +124,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_action(Action.OWN_PROFILE)
 def account_profile(request: HttpRequest) -> HttpResponse:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     form = ProfileForm(request.POST)
     if form.is_valid():
         try:
@@ -123,7 +150,7 @@ def account_profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_action(Action.OWN_PROFILE)
 def account_consent(request: HttpRequest) -> HttpResponse:
-    customer = _own_customer(request)
+    customer = own_customer(request)
     form = ConsentForm(request.POST)
     form.is_valid()  # checkboxes: an absent box is a "no", nothing can be invalid
     changed = [
@@ -198,7 +225,7 @@ def _set_consent_cookie(response: HttpResponse, *, granted: bool) -> None:
 @require_action(Action.OWN_PROFILE)
 def account_data(request: HttpRequest) -> HttpResponse:
     """Download my data: everything we hold about the signed-in customer, as a JSON file."""
-    customer = _own_customer(request)
+    customer = own_customer(request)
     require(request.user, Action.CUSTOMER_EXPORT, customer)
     body = json.dumps(customer_data_export(customer=customer), cls=DjangoJSONEncoder, indent=2)
     case_record_self_service(
@@ -213,7 +240,7 @@ def account_data(request: HttpRequest) -> HttpResponse:
 @require_action(Action.OWN_PROFILE)
 def account_erasure(request: HttpRequest) -> HttpResponse:
     """Ask to be forgotten: a confirmation page, then a request an agent carries out."""
-    customer = _own_customer(request)
+    customer = own_customer(request)
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
             messages.error(request, "Tick the box to confirm that you want your data erased.")

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, LocationKind, Product, Variant
 from channels.web import tracking
+from channels.web.repeats import form_key_new
 from customers import selectors as customer_selectors
 from customers.models import Customer, IdentityKind
 from interaction_platform.choices import Channel
@@ -164,6 +165,7 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
             "availability": _availability(selected) if selected else None,
             "canonical_url": canonical_url,
             "structured_data": _structured_data(item, variants, canonical_url),
+            "add_form_key": form_key_new(),
             **_personal(request, exclude=item),
         },
     )

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse_lazy
 
 from channels.web import tracking
+from channels.web.basket import basket_fold_session
 from interaction_platform.permissions import home_url_name
 
 
@@ -20,6 +21,8 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
+        # A visitor's basket joins their cart.
+        basket_fold_session(self.request)
         # A shopper's browsing before signing in joins their profile (with consent).
         return tracking.identify(self.request, response, user=form.get_user())
 

@@ -13,6 +13,7 @@ never inside one), raises domain errors only, and takes keyword arguments. The m
 from orders.services.carts import (
     cart_add_line,
     cart_apply_voucher,
+    cart_fold_lines,
     cart_merge,
     cart_open,
     cart_remove_line,
@@ -52,6 +53,7 @@ __all__ = [
     "ReturnResult",
     "cart_add_line",
     "cart_apply_voucher",
+    "cart_fold_lines",
     "cart_merge",
     "cart_open",
     "cart_remove_line",

@@ -272,3 +272,39 @@ def cart_merge(*, cart: Cart, customer: Customer) -> Cart:
         _fold(source=source, target=target)
         Cart.objects.filter(pk=source.pk).update(customer=customer)
         return target
+
+
+@transaction.atomic
+def cart_fold_lines(
+    *, actor: AnyUser, cart: Cart, lines: Iterable[tuple[str, int]], channel: Channel
+) -> tuple[Cart, list[str]]:
+    """Lines a visitor collected before the cart existed for them — the web store keeps an
+    anonymous visitor's basket in their session — join ``cart`` by the merge rule of this
+    module: a variant in both keeps the **larger** quantity, never the sum; a new variant is
+    added. Lines that can no longer be bought (unknown SKU, unpublished, a bad quantity) are
+    skipped and their SKUs returned, so the caller can say so. Folding the same lines twice
+    changes nothing. Returns (cart, skipped SKUs). Raises Conflict (cart closed)."""
+    require(actor, Action.CART_MANAGE, cart)
+    cart = _editable(cart)
+    kept = {line.variant_id: line for line in CartLine.objects.filter(cart=cart)}
+    skipped: list[str] = []
+    for sku, quantity in lines:
+        try:
+            units = quantity_check(quantity)
+            variant = sellable_variant(sku=sku)
+        except InvalidInput:
+            skipped.append(str(sku))
+            continue
+        line = kept.get(variant.pk)
+        if line is None:
+            if len(kept) >= MAX_LINES:
+                skipped.append(variant.sku)
+                continue
+            kept[variant.pk] = CartLine.objects.create(
+                cart=cart, variant=variant, quantity=units, added_channel=channel
+            )
+        elif units > line.quantity:
+            CartLine.objects.filter(pk=line.pk).update(quantity=units, added_channel=channel)
+            line.quantity = units
+    cart.save(update_fields=["updated_at"])
+    return cart, skipped

@@ -655,7 +655,7 @@ def _order_write_once(plan: _Plan, *, number: str) -> _Written:
     payment = _payment_insert(plan, order=order)
     webhook_emit(
         event_type="order.created",
-        payload=order_payload(order=order),
+        payload=order_payload(order=order, lines=lines),
         idempotency_key=f"order.created:{order.number}",
     )
     if cart is not None:

@@ -257,7 +257,10 @@ def _payment_captured(
         order = payment.order
         try:
             states.order_transition(
-                order=order, to=OrderStatus.PAID, paid_total=F("paid_total") + payment.amount
+                order=order,
+                to=OrderStatus.PAID,
+                lines=lines,
+                paid_total=F("paid_total") + payment.amount,
             )
             is_paid_now = True
         except InvalidTransition:

@@ -106,6 +106,16 @@ def test_a_shopper_who_opens_the_pos_gets_a_clear_refusal(
     screenshot("refusal-403")
 
 
+def test_store_staff_who_open_the_console_get_a_clear_refusal(
+    page: Page, live_server: Any, staff: Any, sign_in: Any
+) -> None:
+    sign_in(staff)
+    response = page.goto(f"{live_server.url}/console/")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_text("Your role does not allow this.")).to_be_visible()
+
+
 def test_the_api_docs_load_everything_from_us(
     page: Page, live_server: Any, screenshot: Any
 ) -> None:

@@ -54,7 +54,7 @@ def test_scan_and_identify_on_a_phone(
     expect(page.get_by_role("row", name="Utrecht Oudegracht")).to_contain_text("6")
     screenshot("pos-product")
     page.goto(page.url.split("/pos/")[0] + "/pos/")
-    page.get_by_label("Loyalty card, account QR code, phone or e-mail").fill("NW00000001")
+    page.get_by_label("Phone, email or loyalty card").fill("NW00000001")
     page.get_by_role("button", name="Identify").click()
     expect(page.get_by_role("heading", name="Sam Jansen")).to_be_visible()
     screenshot("pos-customer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,6 +13,7 @@ from customers.models import ConsentRecord, Customer, Identity
 from interaction_platform import demo
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
+from orders.models import Voucher
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +100,11 @@ def test_seed_builds_a_whole_shop(settings: object) -> None:
     ]
     assert User.objects.get(role=Role.SHOPPER).customer.loyalty_number == "NW00000001"
     assert "Seeded the small demo shop" in output
+    # a voucher to try in the web store's basket, printed with the logins
+    assert list(Voucher.objects.values_list("code", "kind", "value")) == [
+        ("WELCOME10", "percentage", Decimal("10.00"))
+    ]
+    assert "Demo voucher: WELCOME10" in output
 
 
 def test_seed_is_deterministic_and_runs_once(settings: object) -> None:

@@ -54,6 +54,16 @@ class TestSearch:
             [(anna.pk, "lookup", "console: search"), (other.pk, "lookup", "console: search")]
         )
 
+    def test_an_order_number_opens_the_customer_who_placed_it(
+        self, console: Client, anna: Customer
+    ) -> None:
+        order = factories.OrderFactory(customer=anna)
+        response = console.get("/console/search", {"q": order.number.lower()})
+        assert response["Location"] == f"/console/customers/{anna.public_id}/"
+        assert list(AccessLog.objects.values_list("customer_id", "action", "via")) == [
+            (anna.pk, "lookup", "console: search")
+        ]
+
     def test_no_match_explains_what_to_try(self, console: Client) -> None:
         body = console.get("/console/search", {"q": "Zyx"}).content.decode()
         assert "Nobody matches “Zyx”." in body
@@ -179,6 +189,18 @@ class TestCases:
         assert "was already resolved" in response.content.decode()
         case.refresh_from_db()
         assert (case.resolved_at, case.is_resolved_on_first_contact) == (resolved_at, False)
+
+    def test_a_case_about_an_unknown_product_is_refused(
+        self, console: Client, anna: Customer
+    ) -> None:
+        response = console.post(
+            f"/console/customers/{anna.public_id}/cases/",
+            {"subject": "Is it waterproof?", "product": "NO-SUCH-SKU"},
+        )
+        assert response.status_code == 400
+        assert "No product has the SKU &#x27;NO-SUCH-SKU&#x27;." in response.content.decode()
+        assert Case.objects.count() == 0
+        assert InboxEvent.objects.count() == 0
 
     def test_a_case_without_a_subject_is_refused(self, console: Client, anna: Customer) -> None:
         response = console.post(f"/console/customers/{anna.public_id}/cases/", {"subject": ""})

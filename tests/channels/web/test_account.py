@@ -62,6 +62,20 @@ class TestSignUp:
         ]
         assert client.session["_auth_user_id"] == str(user.pk)
 
+    @pytest.mark.parametrize(("choice", "granted"), [("accept", True), ("reject", False)])
+    def test_the_banner_answer_given_before_signing_up_is_kept(
+        self, client: Client, choice: str, granted: bool
+    ) -> None:
+        client.post("/consent/", {"choice": choice})
+        client.post("/account/signup/", SIGN_UP)
+        customer = Customer.objects.get()
+        assert customer.analytics_consent is granted
+        assert list(
+            ConsentRecord.objects.filter(purpose="analytics").values_list(
+                "is_granted", "channel", "source"
+            )
+        ) == [(granted, "web", "cookie banner")]
+
     def test_a_new_customer_is_announced_to_subscribed_systems(self, client: Client) -> None:
         client.post("/account/signup/", SIGN_UP)
         customer = Customer.objects.get()

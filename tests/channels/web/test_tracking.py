@@ -1,5 +1,5 @@
 """Web analytics go through the one pipeline, only with consent; what a customer looked at
-anywhere (web or store) comes back to them as "recently viewed"."""
+anywhere (web, store, or asked of the call centre) comes back to them as "recently viewed"."""
 
 from __future__ import annotations
 
@@ -116,6 +116,34 @@ def test_what_staff_showed_them_in_a_store_is_recently_viewed_on_the_web(
     assert "Dune Rain Jacket" in body
     viewed = TimelineEvent.objects.get(type="Product Viewed")
     assert (viewed.channel, viewed.store_id) == ("store", store.pk)
+
+
+def test_what_they_asked_the_call_centre_about_is_suggested_on_the_web(
+    client: Client, shopper: User, agent: User, parka: Any
+) -> None:
+    # given: the shopper (who allows personalisation) calls about the parka, and the agent
+    # names it on the case
+    shopper.customer.analytics_consent = True
+    shopper.customer.save()
+    console = Client()
+    console.force_login(agent)
+    console.post(
+        f"/console/customers/{shopper.customer.public_id}/cases/",
+        {"subject": "Is the parka waterproof?", "product": "nw-p-m"},
+    )
+    _drain()
+    # when: the shopper opens the web store
+    client.force_login(shopper)
+    body = client.get("/").content.decode()
+    # then: the parka is among what they looked at or asked about
+    assert '<a class="chip" href="/p/harbour-wool-parka/">Harbour Wool Parka</a>' in body
+    opened = TimelineEvent.objects.get(type="Case Opened")
+    assert opened.channel == "call_centre"
+    assert {k: opened.properties[k] for k in ("product_id", "sku", "subject")} == {
+        "product_id": "harbour-wool-parka",
+        "sku": "NW-P-M",
+        "subject": "Is the parka waterproof?",
+    }
 
 
 def test_staff_signing_in_are_never_identified_as_shoppers(client: Client, agent: User) -> None:

@@ -64,3 +64,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.role.label:<18} {login.username:<10} → {login.where:<12} {login.note}"
             )
+        self.stdout.write(
+            f"\nDemo voucher: {demo.DEMO_VOUCHER} (10% off, once per customer; "
+            "apply it in the web store's basket)."
+        )
