@@ -61,6 +61,11 @@ class SegmentForm(forms.Form):
         required=False,
         label="Online account",
     )
+    is_loyalty_member = forms.ChoiceField(
+        choices=[("", "Either"), ("yes", "Loyalty member"), ("no", "Not a loyalty member")],
+        required=False,
+        label="Loyalty programme",
+    )
     min_orders = forms.CharField(
         required=False, label="Orders, at least", widget=forms.NumberInput()
     )

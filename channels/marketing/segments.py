@@ -57,6 +57,7 @@ class SegmentRules:
     home_store: str = ""  # a store code
     country: str = ""
     has_account: str = ""  # "", "yes", "no"
+    is_loyalty_member: str = ""  # "", "yes", "no"
     min_orders: int | None = None
     max_orders: int | None = None
     min_spend: Decimal | None = None
@@ -94,6 +95,10 @@ class SegmentRules:
             parts.append(f"lives in {self.country}")
         if self.has_account:
             parts.append("has an online account" if self.has_account == "yes" else "no account")
+        if self.is_loyalty_member:
+            parts.append(
+                "loyalty member" if self.is_loyalty_member == "yes" else "not a loyalty member"
+            )
         if self.min_orders is not None:
             parts.append(f"at least {self.min_orders} orders")
         if self.max_orders is not None:
@@ -181,6 +186,9 @@ def segment_rules_parse(data: Any) -> SegmentRules:
     has_account = _as_text(data.get("has_account"))
     if has_account not in BOOLEAN_CHOICES:
         errors["has_account"] = ["Choose yes, no or either."]
+    is_loyalty_member = _as_text(data.get("is_loyalty_member"))
+    if is_loyalty_member not in BOOLEAN_CHOICES:
+        errors["is_loyalty_member"] = ["Choose yes, no or either."]
     min_orders = _integer(data, "min_orders", errors, low=0, high=MAX_ORDER_COUNT)
     max_orders = _integer(data, "max_orders", errors, low=0, high=MAX_ORDER_COUNT)
     if min_orders is not None and max_orders is not None and min_orders > max_orders:
@@ -209,6 +217,7 @@ def segment_rules_parse(data: Any) -> SegmentRules:
         home_store=home_store,
         country=country,
         has_account=has_account,
+        is_loyalty_member=is_loyalty_member,
         min_orders=min_orders,
         max_orders=max_orders,
         min_spend=min_spend,
@@ -242,6 +251,8 @@ def segment_customers(*, rules: SegmentRules) -> QuerySet[Customer]:
         condition &= Q(country=rules.country)
     if rules.has_account:
         condition &= Q(user__isnull=rules.has_account == "no")
+    if rules.is_loyalty_member:
+        condition &= Q(loyalty_number__isnull=rules.is_loyalty_member == "no")
     if rules.min_orders is not None:
         condition &= Q(order_count__gte=rules.min_orders)
     if rules.max_orders is not None:

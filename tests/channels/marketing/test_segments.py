@@ -24,6 +24,7 @@ def base() -> dict[str, object]:
     now = timezone.now()
     people = {
         "ada": factories.CustomerFactory(
+            loyalty_number="NW00000001",
             email_consent=True,
             country="NL",
             home_store=store,
@@ -87,6 +88,8 @@ def base() -> dict[str, object]:
         ({"event": "Product Viewed", "event_did": "no", "event_days": "30"}, 2),
         ({"has_account": "yes"}, 0),
         ({"has_account": "no"}, 3),
+        ({"is_loyalty_member": "yes"}, 1),
+        ({"is_loyalty_member": "no"}, 2),
     ],
 )
 def test_rules_count_exactly(base: object, rules: dict[str, object], expected: int) -> None:
@@ -105,6 +108,7 @@ def test_rules_count_exactly(base: object, rules: dict[str, object], expected: i
         ({"country": "Netherlands"}, "country", "Use a two-letter country code, e.g. NL."),
         ({"home_store": "atlantis"}, "home_store", "Choose a store from the list."),
         ({"event": "Danced", "event_days": "5"}, "event", "Choose an event from the list."),
+        ({"is_loyalty_member": "perhaps"}, "is_loyalty_member", "Choose yes, no or either."),
         ({"event": "Product Viewed"}, "event_days", "Say how many days back to look."),
         ({"event_days": "3"}, "event", "Choose the event the number of days refers to."),
         (
