@@ -310,6 +310,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             ],
             "qr_codes": campaign.qr_codes.order_by("label"),
             "by_channel": attribution.attributed_orders_by_channel(campaign_id=campaign.pk),
+            "preview": (
+                campaign_services.campaign_email_preview(campaign=campaign)
+                if campaign.kind == CampaignKind.EMAIL
+                else ""
+            ),
             "nav": "campaigns",
             "public_base_url": settings.PUBLIC_BASE_URL,
         },

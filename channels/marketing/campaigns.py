@@ -52,6 +52,7 @@ from interaction_platform.errors import Conflict, InvalidInput, NotFound
 
 SOURCE = "campaigns"
 SEND_BATCH_SIZE = 50
+SAMPLE_RECIPIENT = "sample-recipient"  # stands in for a recipient's link token in the preview
 AUDIENCE_CHUNK = 1000
 PIXEL_GIF = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
@@ -283,19 +284,31 @@ def _claim_next(campaign_id: int) -> CampaignSend | None:
         return send if claimed else None
 
 
+def _email_context(campaign: Campaign, *, first_name: str, token: str) -> dict[str, Any]:
+    return {
+        "campaign": campaign,
+        "first_name": first_name,
+        "paragraphs": [p.strip() for p in campaign.body.split("\n\n") if p.strip()],
+        "click_url": public_url(f"/m/c/{token}"),
+        "pixel_url": public_url(f"/m/o/{token}.gif"),
+        "unsubscribe_url": public_url(f"/m/u/{token}"),
+        "shop_name": settings.SHOP_NAME,
+    }
+
+
+def campaign_email_preview(*, campaign: Campaign) -> str:
+    """The text version of the e-mail as a sample recipient (no one's personal data) sees it."""
+    return render_to_string(
+        "marketing/email/campaign.txt",
+        _email_context(campaign, first_name="Anna", token=SAMPLE_RECIPIENT),
+    ).strip()
+
+
 def campaign_email_message(*, campaign: Campaign, send: CampaignSend) -> EmailMultiAlternatives:
     """The e-mail for one recipient: text and HTML, with their tracked link, open pixel and
     unsubscribe link."""
     customer = send.customer
-    context = {
-        "campaign": campaign,
-        "first_name": customer.first_name,
-        "paragraphs": [p.strip() for p in campaign.body.split("\n\n") if p.strip()],
-        "click_url": public_url(f"/m/c/{send.token}"),
-        "pixel_url": public_url(f"/m/o/{send.token}.gif"),
-        "unsubscribe_url": public_url(f"/m/u/{send.token}"),
-        "shop_name": settings.SHOP_NAME,
-    }
+    context = _email_context(campaign, first_name=customer.first_name, token=send.token)
     message = EmailMultiAlternatives(
         subject=campaign.subject,
         body=render_to_string("marketing/email/campaign.txt", context),

@@ -142,6 +142,9 @@ def test_creating_and_starting_an_email_campaign_from_the_pages(
     assert created["Location"] == f"/marketing/campaigns/{campaign.pk}/"
     detail = marketer_client.get(created["Location"]).content.decode()
     assert '<span class="value">1</span>' in detail
+    assert (
+        "Hello Anna,\n\nStay dry.\n\nShop now: http://127.0.0.1:8000/m/c/sample-recipient" in detail
+    )
     with django_capture_on_commit_callbacks(execute=True):
         marketer_client.post(f"/marketing/campaigns/{campaign.pk}/start/")
     assert len(smtp_server.messages) == 1
