@@ -69,6 +69,7 @@ def sent_campaign(marketer: User) -> Campaign:
     CampaignStats.objects.filter(campaign=campaign).update(
         sent=100, delivered=98, opened=40, clicked=12, orders=3, revenue=Decimal("245.50")
     )
+    Campaign.objects.filter(pk=campaign.pk).update(status="sent")
     campaign_create(name="Posters", kind=CampaignKind.PRINT, created_by=marketer)
     return campaign
 
@@ -96,7 +97,7 @@ def test_the_campaigns_dashboard_table_and_csv(
         "Campaign,Kind,Status,Sent,Delivered,Opened,Clicked,QR scans,Orders (any channel),"
         "Revenue,Currency",
         "Posters,Print (QR codes),Draft,0,0,0,0,0,0,0.00,EUR",
-        "Winter boots,E-mail,Draft,100,98,40,12,0,3,245.50,EUR",
+        "Winter boots,E-mail,Sent,100,98,40,12,0,3,245.50,EUR",
     ]
     only_print = marketer_client.get("/marketing/campaigns/?kind=print&format=csv").content.decode()
     assert len(only_print.splitlines()) == 2
@@ -231,8 +232,8 @@ def test_the_campaign_page_shows_where_credited_orders_were_placed(
             revenue=order.total,
             currency="EUR",
         )
-    # session, user, campaign, progress, audience count, credited by channel, QR codes
-    with django_assert_num_queries(6):
+    # session, user, campaign with stats, send progress, credited orders by channel
+    with django_assert_num_queries(5):
         body = marketer_client.get(f"/marketing/campaigns/{sent_campaign.pk}/").content.decode()
     assert (
         '<tr><td>Store (POS)</td><td class="num">2</td><td class="num">€150.00</td></tr>'
@@ -307,7 +308,7 @@ def test_the_dashboard_filters_by_channel_and_start_date(
         "/marketing/campaigns/?channel=store&from=2026-10-01&until=2026-10-31&format=csv"
     )
     assert in_store.content.decode().splitlines()[1:] == [
-        "Winter boots,E-mail,Draft,100,98,40,12,0,2,150.00,EUR"
+        "Winter boots,E-mail,Sent,100,98,40,12,0,2,150.00,EUR"
     ]
     before = marketer_client.get("/marketing/campaigns/?until=2026-10-04&format=csv")
     assert before.content.decode().splitlines()[1:] == []
