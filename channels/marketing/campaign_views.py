@@ -28,8 +28,8 @@ from channels.marketing.campaign_forms import (
     SegmentForm,
     form_errors_from,
 )
-from channels.marketing.campaign_tasks import campaign_send
 from channels.marketing.models import CampaignKind, CampaignStatus
+from channels.marketing.tasks import campaign_send
 from integrations.exports import ExportFormat, export_lines
 from interaction_platform.choices import Channel
 from interaction_platform.errors import DomainError, InvalidInput

@@ -178,7 +178,7 @@ def test_rerunning_changes_nothing_and_counters_equal_raw_rows(world: dict[str, 
 
 def test_an_order_cancelled_after_its_credit_loses_it_once(world: dict[str, object]) -> None:
     from channels.marketing.attribution import attribution_uncredit_cancelled
-    from channels.marketing.campaign_tasks import attribution_refresh as attribution_task
+    from channels.marketing.tasks import attribution_refresh as attribution_task
 
     ann = factories.CustomerFactory()
     _send(world["A"], ann, opened_at=_at(1))

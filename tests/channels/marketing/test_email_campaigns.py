@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from channels.marketing import campaigns as campaign_services
 from channels.marketing.attribution import campaign_stats_from_raw
-from channels.marketing.campaign_tasks import campaign_send
 from channels.marketing.models import Campaign, CampaignSend, CampaignStatus, SendStatus
+from channels.marketing.tasks import campaign_send
 from customers.models import AccessAction, AccessLog, ConsentRecord, Customer, TimelineEvent
 from interaction_platform.accounts.models import User
 from tests import factories

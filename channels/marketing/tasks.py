@@ -1,7 +1,6 @@
-"""Celery tasks of campaigns, attribution and follow-up (the app config imports this module,
-so workers register them). Thin: they take ids, call a service, and are safe to run twice
-(sending claims each recipient before mailing; attribution and follow-up are idempotent by
-unique rows and conditional updates)."""
+"""Celery tasks of the marketing channel. Thin: they take ids, call a service, and are safe to
+run twice (sending claims each recipient before mailing; attribution and follow-up are
+idempotent by unique rows and conditional updates)."""
 
 from __future__ import annotations
 
