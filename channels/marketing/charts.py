@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from interaction_platform.templatetags import channel_label
 
-# Okabe–Ito: distinguishable with the common colour-vision deficiencies
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 64
@@ -70,7 +70,7 @@ def bar_chart(
                 f'<rect x="{x0 + position * bar_width:.1f}" y="{TOP + plot_height - height:.1f}" '
                 f'width="{bar_width:.1f}" height="{height:.1f}" '
                 f'fill="{PALETTE[position % len(PALETTE)]}"><title>{escape(_label(label))}, '
-                f"{escape(_series_name(name))}: {escape(_axis_value(value, unit) if unit else f'{value:g}')}"
+                f"{escape(_series_name(name))}: {escape(_value_text(value, unit))}"
                 "</title></rect>"
             )
         if index % label_every == 0:
@@ -113,6 +113,10 @@ def line_chart(
             )
     parts.append(_legend([name for name, _points in series]))
     return _svg(title, parts)
+
+
+def _value_text(value: float, unit: str) -> str:
+    return f"€{value:,.2f}" if unit == "revenue" else f"{value:g}"
 
 
 def _frame(title: str, top: float, unit: str) -> str:

@@ -49,7 +49,7 @@ class DashboardFilterForm(forms.Form):
         label="Touchpoint within",
         required=False,
         coerce=int,
-        empty_value=30,
+        empty_value=None,
         choices=[(days, f"{days} day{'s' if days > 1 else ''}") for days in TOUCH_WINDOWS_DAYS],
         help_text="A store sale counts when the customer had a web, app, e-mail or QR "
         "touchpoint this many days before it.",

@@ -98,6 +98,19 @@ def _cells(
     return [[_cell(key, row[key]) for key, _heading in columns] for row in rows]
 
 
+def _is_money(key: str) -> bool:
+    return "revenue" in key and "share" not in key
+
+
+def _csv_value(key: str, value: Any) -> Any:
+    """Plain machine-readable values: codes, ISO dates, amounts to the cent, empty for none."""
+    if value is None:
+        return ""
+    if _is_money(key):
+        return Decimal(value).quantize(Decimal("0.01"))
+    return value
+
+
 def _cell(key: str, value: Any) -> tuple[str, bool]:
     if value is None:
         return "—", True
@@ -105,7 +118,7 @@ def _cell(key: str, value: Any) -> tuple[str, bool]:
         return channel_label(value), False
     if isinstance(value, date):
         return value.isoformat(), False
-    if "revenue" in key and "share" not in key:
+    if _is_money(key):
         return money(value), True
     if isinstance(value, int):
         return f"{value:,}", True
@@ -147,7 +160,8 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     form = DashboardFilterForm(request.GET)
     if not form.is_valid():
         errors = "; ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
+            f"{field}: {' '.join(str(message) for message in messages)}"
+            for field, messages in form.errors.items()
         )
         return HttpResponse(
             f"Cannot make this CSV: {errors}\n", status=400, content_type="text/plain"
@@ -158,13 +172,11 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     writer = csv.writer(response, lineterminator="\n")
     writer.writerow([heading for _key, heading in dashboard.columns])
     for row in dashboard.rows:
-        writer.writerow(
-            ["" if row[key] is None else row[key] for key, _heading in dashboard.columns]
-        )
+        writer.writerow([_csv_value(key, row[key]) for key, _heading in dashboard.columns])
     for title, columns, rows in dashboard.extra_tables:
         writer.writerow([])
         writer.writerow([title])
         writer.writerow([heading for _key, heading in columns])
         for row in rows:
-            writer.writerow(["" if row[key] is None else row[key] for key, _heading in columns])
+            writer.writerow([_csv_value(key, row[key]) for key, _heading in columns])
     return response

@@ -405,7 +405,7 @@ def service(dashboard_filter: DashboardFilter) -> Dashboard:
         .order_by("channel")
     )
     rows = []
-    totals = defaultdict(int)
+    totals: dict[str, int] = defaultdict(int)
     for item in per_channel:
         for key in ("cases", "resolved", "self_service", "first_contact", "resolve_seconds"):
             totals[key] += item[key]

@@ -27,7 +27,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Variant
-from channels.marketing.models.rollups import TOUCH_WINDOWS_DAYS
 from channels.marketing.models import (
     CategorySalesDay,
     ChannelDay,
@@ -37,6 +36,7 @@ from channels.marketing.models import (
     RollupWatermark,
     ServiceDay,
 )
+from channels.marketing.models.rollups import TOUCH_WINDOWS_DAYS
 from customers.models import Case, CaseResolution, CaseStatus, Customer, TimelineEvent
 from interaction_platform.choices import Channel
 from orders.models import Order, OrderLine, OrderStatus
@@ -251,14 +251,15 @@ def _days_recompute(first: date, after: date) -> None:
     funnel_rows = _funnel_days(start, end)
     service_rows = _service_days(start, end)
     with transaction.atomic():
-        for model, rows in (
+        tables: list[tuple[Any, list[Any]]] = [
             (ChannelDay, channel_rows),
             (CategorySalesDay, category_rows),
             (FunnelDay, funnel_rows),
             (ServiceDay, service_rows),
-        ):
-            model.objects.filter(day__gte=first, day__lt=after).delete()  # type: ignore[attr-defined]
-            model.objects.bulk_create(rows, batch_size=_BATCH)  # type: ignore[attr-defined]
+        ]
+        for model, rows in tables:
+            model.objects.filter(day__gte=first, day__lt=after).delete()
+            model.objects.bulk_create(rows, batch_size=_BATCH)
 
 
 def _counted_orders(start: datetime, end: datetime) -> Any:
@@ -521,7 +522,7 @@ def _channel_mix_recompute(month: date) -> None:
                 revenue=Decimal(0),
             )
         target.customers += 1
-        if not orders:
+        if not orders or last_order_at is None:
             continue
         target.buyers += 1
         target.orders += orders

@@ -14,7 +14,6 @@ from interaction_platform.choices import Channel
 
 #: The "touchpoint in the N days before the sale" windows a marketer can pick.
 TOUCH_WINDOWS_DAYS = (1, 3, 7, 14, 30, 60, 90)
-_MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
 
 
 class RollupWatermark(models.Model):
@@ -40,13 +39,16 @@ class ChannelDay(models.Model):
         "catalog.Location", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     orders = models.PositiveIntegerField(default=0)
-    revenue = models.DecimalField(**_MONEY)  # type: ignore[call-overload]
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     active_customers = models.PositiveIntegerField(
         default=0, help_text="Distinct customers with a touchpoint on this channel that day."
     )
 
     class Meta:
         indexes = [models.Index(fields=["day", "channel"], name="mkt_channelday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} store {self.store_id}"
 
 
 class CategorySalesDay(models.Model):
@@ -62,7 +64,7 @@ class CategorySalesDay(models.Model):
     )
     category = models.ForeignKey("catalog.Category", on_delete=models.CASCADE, related_name="+")
     digital_touch_within_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    revenue = models.DecimalField(**_MONEY)  # type: ignore[call-overload]
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     units = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -74,6 +76,9 @@ class CategorySalesDay(models.Model):
                 name="mkt_categoryday_touch_window_known",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} store {self.store_id} category {self.category_id}"
 
 
 class FunnelDay(models.Model):
@@ -92,6 +97,9 @@ class FunnelDay(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["day", "channel"], name="mkt_funnelday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} store {self.store_id}"
 
 
 class ServiceDay(models.Model):
@@ -113,6 +121,9 @@ class ServiceDay(models.Model):
     class Meta:
         indexes = [models.Index(fields=["day", "channel"], name="mkt_serviceday_day_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} store {self.store_id}"
+
 
 class CustomerMonth(models.Model):
     """One customer's activity in one calendar month: the channels used (a bit per channel, see
@@ -133,7 +144,7 @@ class CustomerMonth(models.Model):
     )
     channels_mask = models.PositiveIntegerField(default=0)
     orders = models.PositiveIntegerField(default=0)
-    revenue = models.DecimalField(**_MONEY)  # type: ignore[call-overload]
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     first_order_at = models.DateTimeField(null=True, blank=True)
     last_order_at = models.DateTimeField(null=True, blank=True)
 
@@ -142,6 +153,9 @@ class CustomerMonth(models.Model):
             models.UniqueConstraint(fields=["customer", "month"], name="mkt_customermonth_unique")
         ]
         indexes = [models.Index(fields=["month"], name="mkt_customermonth_month_idx")]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} in {self.month:%Y-%m}"
 
 
 class ChannelMixMonth(models.Model):
@@ -157,7 +171,7 @@ class ChannelMixMonth(models.Model):
     customers = models.PositiveIntegerField(default=0)
     buyers = models.PositiveIntegerField(default=0)
     orders = models.PositiveIntegerField(default=0)
-    revenue = models.DecimalField(**_MONEY)  # type: ignore[call-overload]
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     repeat_buyers = models.PositiveIntegerField(
         default=0, help_text="Buyers who ordered again within 90 days of their last order."
     )
@@ -167,3 +181,6 @@ class ChannelMixMonth(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["month"], name="mkt_channelmix_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} channels {self.channels_mask} store {self.store_id}"
