@@ -57,7 +57,7 @@ FUNNEL_STEPS = {
     "payments": ("Payment Info Entered",),
     "orders": ("Order Completed", "POS Order Completed"),
 }
-#: Events with an id this far below the watermark are looked at again: a transaction that took
+#: Events (and cases) with an id this far below the watermark are looked at again: a transaction that took
 #: an id early but committed late is still seen (a re-look changes nothing).
 EVENT_ID_OVERLAP = 2_000
 #: Orders and cases changed this long before the watermark are looked at again, for the same
@@ -142,6 +142,7 @@ def rollups_rebuild_all() -> RefreshResult:
     """Rebuild everything the raw rows cover and move the watermark to now."""
     started = timezone.now()
     last_event_id = TimelineEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    last_case_id = Case.objects.aggregate(last=Max("id"))["last"] or 0
     bounds = _raw_bounds()
     result = RefreshResult(days=0, customer_months=0, months=0)
     if bounds is not None:
@@ -150,6 +151,7 @@ def rollups_rebuild_all() -> RefreshResult:
         name=WATERMARK,
         defaults={
             "last_event_id": last_event_id,
+            "last_case_id": last_case_id,
             "changed_up_to": started,
             "refreshed_at": timezone.now(),
         },
@@ -190,10 +192,13 @@ def rollups_refresh() -> RefreshResult:
         days.add(day)
         if customer_id is not None:
             customer_months.add((customer_id, month_start(day)))
-    for opened_at in Case.objects.filter(
-        Q(opened_at__gt=changed_since) | Q(resolved_at__gt=changed_since)
-    ).values_list("opened_at", flat=True):
+    last_case_id = watermark.last_case_id
+    first_case_id = max(0, watermark.last_case_id - EVENT_ID_OVERLAP)
+    for case_id, opened_at in Case.objects.filter(
+        Q(id__gt=first_case_id) | Q(resolved_at__gt=changed_since)
+    ).values_list("id", "opened_at"):
         days.add(_local_date(opened_at))
+        last_case_id = max(last_case_id, case_id)
 
     for first, after in _ranges(days):
         _days_recompute(first, after)
@@ -206,7 +211,10 @@ def rollups_refresh() -> RefreshResult:
     for month in mix_months:
         _channel_mix_recompute(month)
     RollupWatermark.objects.filter(pk=watermark.pk).update(
-        last_event_id=last_event_id, changed_up_to=started, refreshed_at=timezone.now()
+        last_event_id=last_event_id,
+        last_case_id=last_case_id,
+        changed_up_to=started,
+        refreshed_at=timezone.now(),
     )
     return RefreshResult(
         days=len(days), customer_months=len(customer_months), months=len(mix_months)

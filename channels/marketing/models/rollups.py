@@ -21,13 +21,14 @@ class RollupWatermark(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     last_event_id = models.BigIntegerField(default=0, help_text="Highest timeline event id seen.")
+    last_case_id = models.BigIntegerField(default=0, help_text="Highest case id seen.")
     changed_up_to = models.DateTimeField(
         null=True, blank=True, help_text="Orders and cases changed up to this time are rolled up."
     )
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.name}: event {self.last_event_id}, changes to {self.changed_up_to}"
+        return f"{self.name}: event {self.last_event_id}, changes up to {self.changed_up_to}"
 
 
 class ChannelDay(models.Model):
