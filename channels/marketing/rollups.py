@@ -57,8 +57,9 @@ FUNNEL_STEPS = {
     "payments": ("Payment Info Entered",),
     "orders": ("Order Completed", "POS Order Completed"),
 }
-#: Events (and cases) with an id this far below the watermark are looked at again: a transaction that took
-#: an id early but committed late is still seen (a re-look changes nothing).
+#: Events (and cases) with an id this far below the watermark are looked at again: a
+#: transaction that took an id early but committed late is still seen (a re-look changes
+#: nothing).
 EVENT_ID_OVERLAP = 2_000
 #: Orders and cases changed this long before the watermark are looked at again, for the same
 #: reason.
