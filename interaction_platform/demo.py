@@ -28,6 +28,8 @@ from catalog.models import (
     StockLevel,
     Variant,
 )
+from channels.marketing import demo_history
+from channels.marketing.rollups import rollups_rebuild_all
 from customers.models import ConsentPurpose, ConsentRecord, Customer, Identity, IdentityKind
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
@@ -65,6 +67,8 @@ class Size:
     customers: int
 
 
+#: How busy the demo year is: the large shop makes the benchmark's 5M events / 500k orders.
+HISTORY_INTENSITY = {"small": 1.0, "large": 1.25}
 SIZES = {
     "small": Size(products=240, variants_per_product=3, customers=600),
     "large": Size(products=10_000, variants_per_product=3, customers=100_000),
@@ -303,6 +307,13 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         stock_count = _seed_stock(rng, variants, locations, progress)
         customers = _seed_customers(rng, shape, locations, progress)
         _seed_logins(locations, customers[0])
+        history = demo_history.seed_history(
+            rng=random.Random(f"interaction-platform-history-{size}"),
+            customers=customers,
+            progress=progress,
+            intensity=HISTORY_INTENSITY[size],
+        )
+    rollups_rebuild_all()
     return {
         "locations": len(locations),
         "products": len(products),
@@ -310,6 +321,7 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         "prices": price_count,
         "stock_levels": stock_count,
         "customers": len(customers),
+        **history,
     }
 
 

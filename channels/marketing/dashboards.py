@@ -65,6 +65,11 @@ class Dashboard:
     )
 
 
+def _cents(amount: Any) -> Decimal:
+    """Sums come back from SQLite with float noise: money is shown and compared to the cent."""
+    return Decimal(amount or 0).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
 def _ratio(numerator: Any, denominator: Any, places: str = "0.01") -> Decimal | None:
     if not denominator:
         return None
@@ -126,7 +131,7 @@ def channel_mix(dashboard_filter: DashboardFilter) -> Dashboard:
                 "period": bucket,
                 "channel": item["channel"],
                 "orders": item["orders"],
-                "revenue": item["revenue"],
+                "revenue": _cents(item["revenue"]),
                 "active_customers": _ratio(item["active_days"], span, "0.1"),
             }
         )
@@ -207,7 +212,7 @@ def store_influence(dashboard_filter: DashboardFilter) -> Dashboard:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for item in per_store_category:
         for key in ("store_revenue", "influenced_revenue", "online_revenue"):
-            amount = item[key] or Decimal(0)
+            amount = _cents(item[key])
             totals[key] += amount
             by_category[item["category_id"]][key] += amount
             if item["store_id"] is not None and key != "online_revenue":
@@ -310,7 +315,7 @@ def multichannel(dashboard_filter: DashboardFilter) -> Dashboard:
             continue
         label = "3+" if item["channel_count"] >= 3 else str(max(item["channel_count"], 1))
         for key in ("customers", "buyers", "orders", "revenue", "repeat", "defected"):
-            groups[label][key] += item[key]
+            groups[label][key] += _cents(item[key]) if key == "revenue" else item[key]
     rows = [
         {
             "channels": label,
@@ -348,8 +353,8 @@ def multichannel(dashboard_filter: DashboardFilter) -> Dashboard:
 
 
 def checkout_funnel(dashboard_filter: DashboardFilter) -> Dashboard:
-    """Per channel, customers reaching each step (counted per day), and the drop-off from the
-    step before."""
+    """Per channel with baskets (web, app), customers reaching each step (counted per day),
+    and the drop-off from the step before."""
     per_channel = (
         _days(FunnelDay.objects.all(), dashboard_filter)
         .values("channel")
@@ -359,6 +364,8 @@ def checkout_funnel(dashboard_filter: DashboardFilter) -> Dashboard:
     rows = []
     series = []
     for item in per_channel:
+        if not item["baskets"]:
+            continue  # sales without a basket step (a store till, a phone order) have no funnel
         previous = None
         for step, label in FUNNEL_STEPS:
             count = item[step]
