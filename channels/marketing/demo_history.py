@@ -612,7 +612,8 @@ def _returns(
     )
     for item, _line, order in made:
         customer_id = order.customer_id
-        assert item.received_at is not None and customer_id is not None
+        assert item.received_at is not None
+        assert customer_id is not None
         chunk.events.append(
             TimelineEvent(
                 customer_id=customer_id,

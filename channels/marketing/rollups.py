@@ -22,7 +22,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -499,7 +510,9 @@ def _customer_months_replace(*, month: date, customer_ids: list[int] | None) -> 
 
 
 def _channel_mix_recompute(month: date) -> None:
-    """Replace the ChannelMixMonth rows of ``month`` from its CustomerMonth rows."""
+    """Replace the ChannelMixMonth rows of ``month`` from its CustomerMonth rows, aggregated in
+    the database. A buyer repeats when their next order (in a later month) comes within 90 days
+    of their last order of this month; defects when those 90 days have passed without one."""
     now = timezone.now()
     window = timedelta(days=REPEAT_WINDOW_DAYS)
     next_order = (
@@ -509,37 +522,38 @@ def _channel_mix_recompute(month: date) -> None:
         .order_by("month")
         .values("first_order_at")[:1]
     )
-    members = (
+    window_end = ExpressionWrapper(F("last_order_at") + window, output_field=DateTimeField())
+    is_buyer = Q(orders__gt=0, last_order_at__isnull=False)
+    repeats = Q(next_order_at__isnull=False, next_order_at__lte=F("window_end"))
+    groups = (
         CustomerMonth.objects.filter(month=month)
-        .annotate(next_order_at=Subquery(next_order))
-        .values_list(
-            "channels_mask", "home_store_id", "orders", "revenue", "last_order_at", "next_order_at"
+        .annotate(next_order_at=Subquery(next_order), window_end=window_end)
+        .values("channels_mask", "home_store_id")
+        .annotate(
+            customers=Count("id"),
+            buyers=Count("id", filter=is_buyer),
+            order_count=Sum("orders"),
+            revenue_total=Sum("revenue"),
+            repeat_buyers=Count("id", filter=is_buyer & repeats),
+            defected_buyers=Count("id", filter=is_buyer & ~repeats & Q(window_end__lte=now)),
         )
         .order_by()
     )
-    rows: dict[tuple[int, int | None], ChannelMixMonth] = {}
-    for mask, store_id, orders, revenue, last_order_at, next_order_at in members.iterator(
-        chunk_size=_BATCH
-    ):
-        target = rows.get((mask, store_id))
-        if target is None:
-            target = rows[(mask, store_id)] = ChannelMixMonth(
-                month=month,
-                channels_mask=mask,
-                channel_count=mask.bit_count(),
-                store_id=store_id,
-                revenue=Decimal(0),
-            )
-        target.customers += 1
-        if not orders or last_order_at is None:
-            continue
-        target.buyers += 1
-        target.orders += orders
-        target.revenue += revenue
-        if next_order_at is not None and next_order_at <= last_order_at + window:
-            target.repeat_buyers += 1
-        elif last_order_at + window <= now:
-            target.defected_buyers += 1
+    rows = [
+        ChannelMixMonth(
+            month=month,
+            channels_mask=group["channels_mask"],
+            channel_count=group["channels_mask"].bit_count(),
+            store_id=group["home_store_id"],
+            customers=group["customers"],
+            buyers=group["buyers"],
+            orders=group["order_count"] or 0,
+            revenue=group["revenue_total"] or Decimal(0),
+            repeat_buyers=group["repeat_buyers"],
+            defected_buyers=group["defected_buyers"],
+        )
+        for group in groups
+    ]
     with transaction.atomic():
         ChannelMixMonth.objects.filter(month=month).delete()
-        ChannelMixMonth.objects.bulk_create(rows.values(), batch_size=_BATCH)
+        ChannelMixMonth.objects.bulk_create(rows, batch_size=_BATCH)
