@@ -68,7 +68,7 @@ class Size:
 
 
 #: How busy the demo year is: the large shop makes the benchmark's 5M events / 500k orders.
-HISTORY_INTENSITY = {"small": 1.0, "large": 1.25}
+HISTORY_INTENSITY = {"small": 1.3, "large": 1.6}
 SIZES = {
     "small": Size(products=240, variants_per_product=3, customers=600),
     "large": Size(products=10_000, variants_per_product=3, customers=100_000),

@@ -33,7 +33,7 @@ def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 3, 4, 5, 6, 8, 10):
         if value <= step * magnitude:
             return step * magnitude
     return value
@@ -42,10 +42,10 @@ def _nice_max(value: float) -> float:
 def _axis_value(value: float, unit: str) -> str:
     prefix = "€" if unit == "revenue" else ""
     if value >= 1_000_000:
-        return f"{prefix}{value / 1_000_000:.1f}M"
+        return f"{prefix}{value / 1_000_000:.3g}M"
     if value >= 1_000:
-        return f"{prefix}{value / 1_000:.0f}k"
-    return f"{prefix}{value:g}"
+        return f"{prefix}{value / 1_000:.3g}k"
+    return f"{prefix}{value:.3g}"
 
 
 def bar_chart(
@@ -60,7 +60,8 @@ def bar_chart(
     group_width = plot_width / len(labels)
     bar_width = max(1.0, group_width * 0.8 / len(series))
     parts = [_frame(title, top, unit)]
-    label_every = max(1, len(labels) // 14)
+    label_every = max(1, len(labels) // 24)
+    is_crowded = len(labels) > 8
     for index, label in enumerate(labels):
         x0 = LEFT + index * group_width + group_width * 0.1
         for position, (name, points) in enumerate(series):
@@ -74,12 +75,18 @@ def bar_chart(
                 "</title></rect>"
             )
         if index % label_every == 0:
+            x, y = LEFT + (index + 0.5) * group_width, HEIGHT - BOTTOM + 16
+            # many labels are set at a slant so that they do not run into each other
+            slant = f' transform="rotate(-35 {x:.1f} {y - 4})"' if is_crowded else ""
+            anchor = "end" if is_crowded else "middle"
             parts.append(
-                f'<text x="{LEFT + (index + 0.5) * group_width:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                f'text-anchor="middle" class="tick">{escape(_label(label))}</text>'
+                f'<text x="{x:.1f}" y="{y}" text-anchor="{anchor}" class="tick"{slant}>'
+                f"{escape(_label(label))}</text>"
             )
-    parts.append(_legend([name for name, _points in series]))
-    return _svg(title, parts)
+    parts.append(
+        _legend([name for name, _points in series], top=HEIGHT + 50 if is_crowded else HEIGHT)
+    )
+    return _svg(title, parts, height=HEIGHT + 50 if is_crowded else HEIGHT)
 
 
 def line_chart(
@@ -132,23 +139,23 @@ def _frame(title: str, top: float, unit: str) -> str:
     return "".join(lines)
 
 
-def _legend(names: list[str]) -> str:
+def _legend(names: list[str], top: int = HEIGHT) -> str:
     parts = []
     x = LEFT
     for position, name in enumerate(names):
         label = escape(_series_name(name))
         parts.append(
-            f'<rect x="{x}" y="{HEIGHT - 26}" width="12" height="12" '
+            f'<rect x="{x}" y="{top - 26}" width="12" height="12" '
             f'fill="{PALETTE[position % len(PALETTE)]}"/>'
-            f'<text x="{x + 17}" y="{HEIGHT - 16}" class="legend">{label}</text>'
+            f'<text x="{x + 17}" y="{top - 16}" class="legend">{label}</text>'
         )
         x += 30 + 7 * len(str(label))
     return "".join(parts)
 
 
-def _svg(title: str, parts: list[str]) -> SafeString:
+def _svg(title: str, parts: list[str], height: int = HEIGHT) -> SafeString:
     return mark_safe(  # noqa: S308 — every label above is escaped
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>{''.join(parts)}</svg>"
     )

@@ -15,6 +15,7 @@ from channels.marketing.models.rollups import TOUCH_WINDOWS_DAYS
 from interaction_platform.choices import Channel
 
 DEFAULT_RANGE_DAYS = 90
+DEFAULT_WINDOW_DAYS = 30
 MAX_RANGE_DAYS = 731
 REPORTED_CHANNELS = [
     Channel.WEB,
@@ -55,6 +56,16 @@ class DashboardFilterForm(forms.Form):
         "touchpoint this many days before it.",
     )
 
+    chart = forms.ChoiceField(
+        label="Chart",
+        required=False,
+        choices=[
+            ("revenue", "Revenue"),
+            ("orders", "Orders"),
+            ("active_customers", "Active customers"),
+        ],
+    )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         today = timezone.localdate()
@@ -77,5 +88,19 @@ class DashboardFilterForm(forms.Form):
             date_to=data["date_to"],
             channel=data.get("channel") or "",
             store_id=store.pk if store is not None else None,
-            touch_window_days=data.get("window") or 30,
+            touch_window_days=data.get("window") or DEFAULT_WINDOW_DAYS,
+            chart_metric=data.get("chart") or "revenue",
+        )
+
+    def initial_from(self, dashboard_filter: DashboardFilter) -> DashboardFilterForm:
+        """An unbound copy showing the values in force (defaults filled in)."""
+        return DashboardFilterForm(
+            initial={
+                "date_from": dashboard_filter.date_from,
+                "date_to": dashboard_filter.date_to,
+                "channel": dashboard_filter.channel,
+                "store": dashboard_filter.store_id,
+                "window": dashboard_filter.touch_window_days,
+                "chart": dashboard_filter.chart_metric,
+            }
         )

@@ -30,7 +30,7 @@ class DashboardPage:
     question: str
     selector: Callable[[dashboards.DashboardFilter], dashboards.Dashboard]
     chart_kind: str  # "line" or "bar"
-    uses_window: bool = False
+    extra_fields: tuple[str, ...] = ()
 
 
 PAGES = [
@@ -40,6 +40,7 @@ PAGES = [
         "Orders, revenue and active customers per channel over time.",
         dashboards.channel_mix,
         "line",
+        extra_fields=("chart",),
     ),
     DashboardPage(
         "web-in-stores",
@@ -48,7 +49,7 @@ PAGES = [
         "before the sale, beside the revenue the site and app take themselves.",
         dashboards.store_influence,
         "bar",
-        uses_window=True,
+        extra_fields=("window",),
     ),
     DashboardPage(
         "multichannel",
@@ -137,8 +138,9 @@ def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.GET:
         form = DashboardFilterForm({})
         form.is_valid()
-        context["form"] = form
-    dashboard = page.selector(form.to_filter())
+    dashboard_filter = form.to_filter()
+    context["form"] = form.initial_from(dashboard_filter)
+    dashboard = page.selector(dashboard_filter)
     context.update(
         dashboard=dashboard,
         chart=_chart(page, dashboard),
@@ -147,7 +149,7 @@ def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
             (title, columns, _cells(columns, rows))
             for title, columns, rows in dashboard.extra_tables
         ],
-        filter=form.to_filter(),
+        filter=dashboard_filter,
         csv_query=request.GET.urlencode(),
         watermark=RollupWatermark.objects.filter(name=WATERMARK).first(),
     )

@@ -46,6 +46,7 @@ class DashboardFilter:
     channel: str = ""
     store_id: int | None = None
     touch_window_days: int = 30
+    chart_metric: str = "revenue"  # the channel mix's chart: revenue, orders, active_customers
 
     @property
     def days(self) -> int:
@@ -148,9 +149,12 @@ def channel_mix(dashboard_filter: DashboardFilter) -> Dashboard:
         for total in sorted(totals.values(), key=lambda total: -total["revenue"])
     ]
     periods = sorted({row["period"] for row in rows})
+    metric = dashboard_filter.chart_metric
     series = []
     for channel in sorted({row["channel"] for row in rows}):
-        by_period = {row["period"]: row["revenue"] for row in rows if row["channel"] == channel}
+        by_period = {row["period"]: row[metric] for row in rows if row["channel"] == channel}
+        if not any(by_period.values()):
+            continue  # e.g. no orders by e-mail: a flat line at zero says nothing
         series.append((channel, [by_period.get(period, Decimal(0)) for period in periods]))
     return Dashboard(
         columns=[
@@ -161,7 +165,11 @@ def channel_mix(dashboard_filter: DashboardFilter) -> Dashboard:
             ("active_customers", "Active customers per day"),
         ],
         rows=rows,
-        chart={"labels": periods, "series": series, "unit": "revenue"},
+        chart={
+            "labels": periods,
+            "series": series,
+            "unit": "revenue" if metric == "revenue" else "",
+        },
         summary={"orders": sum(r["orders"] for r in rows), "revenue": total_revenue},
         extra_tables=[
             (
@@ -206,7 +214,10 @@ def store_influence(dashboard_filter: DashboardFilter) -> Dashboard:
         .order_by()
     )
     stores = dict(Location.objects.values_list("id", "name"))
-    categories = dict(Category.objects.values_list("id", "name"))
+    categories = {
+        category_id: f"{parent} › {name}" if parent else name
+        for category_id, name, parent in Category.objects.values_list("id", "name", "parent__name")
+    }
     by_store: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     by_category: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     totals: dict[str, Decimal] = defaultdict(Decimal)

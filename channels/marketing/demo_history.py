@@ -203,14 +203,17 @@ def _simulate(
     """Plan one customer's year: sessions on their channels, with what each one led to."""
     channels = _pick_channels(rng)
     breadth = min(len(channels), 3)
-    start = now - timedelta(days=HISTORY_DAYS) + timedelta(days=rng.uniform(0, 300))
-    end = min(now, start + timedelta(days=rng.expovariate(1 / _MEAN_SPAN_DAYS[breadth]) + 14))
+    # some were already customers before the year began, some join late in it
+    year_start = now - timedelta(days=HISTORY_DAYS)
+    joined = year_start + timedelta(days=rng.uniform(-_MEAN_SPAN_DAYS[breadth], HISTORY_DAYS - 20))
+    end = min(now, joined + timedelta(days=rng.expovariate(1 / _MEAN_SPAN_DAYS[breadth]) + 14))
+    start = max(joined, year_start)
     home_store = customer.home_store or catalog.stores[0]
     rate_per_day = intensity * _SESSIONS_PER_WEEK[breadth] / 7
     stats = _Stats()
     sessions: list[tuple[datetime, str]] = []
     moment = start
-    while True:
+    while start < end:
         moment += timedelta(days=rng.expovariate(rate_per_day))
         if moment >= end:
             break
