@@ -15,6 +15,16 @@ from interaction_platform.templatetags import channel_label
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"]
+#: A channel keeps its colour on every chart, whichever others are shown beside it.
+CHANNEL_COLOURS = {
+    "web": PALETTE[0],
+    "store": PALETTE[1],
+    "app": PALETTE[2],
+    "call_centre": PALETTE[3],
+    "email": PALETTE[4],
+    "print": PALETTE[5],
+    "direct_mail": PALETTE[6],
+}
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 64
 
@@ -23,6 +33,10 @@ def _label(value: Any) -> str:
     if isinstance(value, date):
         return value.strftime("%d %b")
     return str(value)
+
+
+def _colour(name: str, position: int) -> str:
+    return CHANNEL_COLOURS.get(name, PALETTE[position % len(PALETTE)])
 
 
 def _series_name(name: str) -> str:
@@ -70,7 +84,7 @@ def bar_chart(
             parts.append(
                 f'<rect x="{x0 + position * bar_width:.1f}" y="{TOP + plot_height - height:.1f}" '
                 f'width="{bar_width:.1f}" height="{height:.1f}" '
-                f'fill="{PALETTE[position % len(PALETTE)]}"><title>{escape(_label(label))}, '
+                f'fill="{_colour(name, position)}"><title>{escape(_label(label))}, '
                 f"{escape(_series_name(name))}: {escape(_value_text(value, unit))}"
                 "</title></rect>"
             )
@@ -108,7 +122,7 @@ def line_chart(
         )
         parts.append(
             f'<polyline points="{coordinates}" fill="none" stroke-width="2" '
-            f'stroke="{PALETTE[position % len(PALETTE)]}"><title>{escape(_series_name(name))}'
+            f'stroke="{_colour(name, position)}"><title>{escape(_series_name(name))}'
             "</title></polyline>"
         )
     label_every = max(1, len(labels) // 8)
@@ -146,7 +160,7 @@ def _legend(names: list[str], top: int = HEIGHT) -> str:
         label = escape(_series_name(name))
         parts.append(
             f'<rect x="{x}" y="{top - 26}" width="12" height="12" '
-            f'fill="{PALETTE[position % len(PALETTE)]}"/>'
+            f'fill="{_colour(name, position)}"/>'
             f'<text x="{x + 17}" y="{top - 16}" class="legend">{label}</text>'
         )
         x += 30 + 7 * len(str(label))

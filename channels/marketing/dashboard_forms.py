@@ -30,10 +30,14 @@ REPORTED_CHANNELS = [
 
 class DashboardFilterForm(forms.Form):
     date_from = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}), required=False
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
     )
     date_to = forms.DateField(
-        label="To", widget=forms.DateInput(attrs={"type": "date"}), required=False
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
     )
     channel = forms.ChoiceField(
         label="Channel",

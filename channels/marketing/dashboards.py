@@ -94,9 +94,13 @@ def _days(rows: Any, dashboard_filter: DashboardFilter, *, with_channel: bool = 
 
 
 def _bucket(day: date, dashboard_filter: DashboardFilter) -> date:
+    """The first day of ``day``'s bucket: the day itself, or its 7-day week counted back from
+    the range's last day (so the latest week is whole; the first may be shorter)."""
     if dashboard_filter.days <= DAILY_BUCKETS_UP_TO_DAYS:
         return day
-    return max(day - timedelta(days=day.weekday()), dashboard_filter.date_from)
+    weeks_back = (dashboard_filter.date_to - day).days // 7
+    start = dashboard_filter.date_to - timedelta(days=7 * weeks_back + 6)
+    return max(start, dashboard_filter.date_from)
 
 
 # --- 1. channel mix -----------------------------------------------------------------------------
@@ -189,8 +193,9 @@ def channel_mix(dashboard_filter: DashboardFilter) -> Dashboard:
 def _bucket_length(bucket: date, dashboard_filter: DashboardFilter) -> int:
     if dashboard_filter.days <= DAILY_BUCKETS_UP_TO_DAYS:
         return 1
-    week_end = bucket - timedelta(days=bucket.weekday()) + timedelta(days=6)
-    return (min(week_end, dashboard_filter.date_to) - bucket).days + 1
+    weeks_back = (dashboard_filter.date_to - bucket).days // 7
+    end = dashboard_filter.date_to - timedelta(days=7 * weeks_back)
+    return (end - bucket).days + 1
 
 
 # --- 2. what the web site sells in stores -------------------------------------------------------

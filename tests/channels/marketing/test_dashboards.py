@@ -95,24 +95,51 @@ class TestChannelMix:
         result = dashboards.channel_mix(
             DashboardFilter(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31), channel="web")
         )
-        # the week of Monday 2 March holds alice's order (Mon) and dave's (Wed); alice was the
-        # only web visitor, on one of the week's 7 days
+        # weeks count back from Tuesday 31 March: ... 18-24 Feb, 25 Feb-3 Mar, 4-10 Mar ...;
+        # alice was the only web visitor, on one day of her week
         assert result.rows == [
             {
-                "period": date(2026, 2, 16),
+                "period": date(2026, 2, 18),
                 "channel": "web",
                 "orders": 1,
                 "revenue": D("10.00"),
                 "active_customers": D("0.0"),
             },
             {
-                "period": MONDAY,
+                "period": date(2026, 2, 25),
                 "channel": "web",
-                "orders": 2,
-                "revenue": D("110.00"),
+                "orders": 1,
+                "revenue": D("100.00"),
                 "active_customers": D("0.1"),
             },
+            {
+                "period": date(2026, 3, 4),
+                "channel": "web",
+                "orders": 1,
+                "revenue": D("10.00"),
+                "active_customers": D("0.0"),
+            },
         ]
+
+    def test_the_first_week_of_a_range_may_be_short(self, shop: Shop) -> None:
+        result = dashboards.channel_mix(
+            DashboardFilter(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31), channel="web")
+        )
+        # 90 days: 12 whole weeks back from 31 March and 6 days (1-6 January) before them
+        assert result.chart["labels"] == [
+            date(2026, 2, 18),
+            date(2026, 2, 25),
+            date(2026, 3, 4),
+        ]
+        assert dashboards._bucket(
+            date(2026, 1, 3), DashboardFilter(date(2026, 1, 1), date(2026, 3, 31))
+        ) == date(2026, 1, 1)
+        assert (
+            dashboards._bucket_length(
+                date(2026, 1, 1), DashboardFilter(date(2026, 1, 1), date(2026, 3, 31))
+            )
+            == 6
+        )
 
 
 class TestStoreInfluence:
