@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import (
@@ -84,6 +85,27 @@ class RefreshResult:
     days: int
     customer_months: int
     months: int
+
+
+# --- one writer at a time ------------------------------------------------------------------------
+
+_TURN = "write-turn"
+F_ = TypeVar("F_", bound=Callable[..., None])
+
+
+def _one_writer_at_a_time(function: F_) -> F_:
+    """Run ``function`` — which reads raw rows and replaces rollup rows — in one transaction
+    that first locks one row: concurrent recomputes (the beat refresh, the nightly rebuild, a
+    command) take turns, and each reads the raw rows only once it has its turn, so none can
+    replace newer rows with older figures or leave two copies of a day."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            RollupWatermark.objects.select_for_update().get_or_create(name=_TURN)
+            function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -222,7 +244,8 @@ def rollups_refresh() -> RefreshResult:
     mix_months = _mix_months_to_refresh(set(by_month))
     for month in mix_months:
         _channel_mix_recompute(month)
-    RollupWatermark.objects.filter(pk=watermark.pk).update(
+    # a refresh that started earlier and finished later must not move the watermark back
+    RollupWatermark.objects.filter(pk=watermark.pk, changed_up_to__lt=started).update(
         last_event_id=last_event_id,
         last_case_id=last_case_id,
         changed_up_to=started,
@@ -263,6 +286,7 @@ def _chunks(first: date, after: date, *, size: timedelta) -> Iterator[tuple[date
 # --- day tables ---------------------------------------------------------------------------------
 
 
+@_one_writer_at_a_time
 def _days_recompute(first: date, after: date) -> None:
     """Replace every day table's rows for ``first`` <= day < ``after``."""
     start, end = local_day_start(first), local_day_start(after)
@@ -462,6 +486,7 @@ def _customer_months_recompute(*, month: date, customer_ids: set[int] | None) ->
         )
 
 
+@_one_writer_at_a_time
 def _customer_months_replace(*, month: date, customer_ids: list[int] | None) -> None:
     start, end = local_day_start(month), local_day_start(next_month(month))
     events = TimelineEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
@@ -509,6 +534,7 @@ def _customer_months_replace(*, month: date, customer_ids: list[int] | None) -> 
         CustomerMonth.objects.bulk_create(rows, batch_size=_BATCH)
 
 
+@_one_writer_at_a_time
 def _channel_mix_recompute(month: date) -> None:
     """Replace the ChannelMixMonth rows of ``month`` from its CustomerMonth rows, aggregated in
     the database. A buyer repeats when their next order (in a later month) comes within 90 days

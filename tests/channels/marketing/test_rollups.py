@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from channels.marketing.models import (
@@ -271,3 +273,32 @@ def test_the_refresh_task_is_safe_to_run_twice() -> None:
     again = rollups_refresh_task.delay().get()
     assert snapshot() == first
     assert again["days"] >= 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rebuilds_of_the_same_days_take_turns() -> None:
+    # given: a history, and its rollups built once
+    History(12).add(events=120, orders=40, cases=10)
+    expected = fresh_rebuild()
+    barrier = threading.Barrier(3)
+    failures: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            barrier.wait(timeout=10)
+            rollups_rebuild(day_from=FIRST_DAY, day_to=FIRST_DAY + timedelta(days=DAYS))
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    # when: three rebuilds of the same days at once
+    threads = [threading.Thread(target=rebuild) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then: no errors, and exactly one copy of every row
+    assert failures == []
+    assert snapshot() == expected
