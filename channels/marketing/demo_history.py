@@ -90,6 +90,7 @@ class _Catalog:
 class _Chunk:
     """The rows of one chunk of customers, written together."""
 
+    first_order_number: int
     orders: list[Order] = field(default_factory=list)
     order_lines: list[list[tuple[int, str, str, int, Decimal]]] = field(default_factory=list)
     events: list[TimelineEvent] = field(default_factory=list)
@@ -127,7 +128,7 @@ def seed_history(
     with _historic_timestamps():
         for start in range(0, len(customers), CHUNK_CUSTOMERS):
             chunk_customers = customers[start : start + CHUNK_CUSTOMERS]
-            chunk = _Chunk()
+            chunk = _Chunk(first_order_number=counts["orders"] + 1)
             stats = {
                 customer.pk: _simulate(rng, customer, catalog, chunk, now, intensity)
                 for customer in chunk_customers
@@ -386,10 +387,10 @@ def _order(
         if age > timedelta(days=10) or channel == Channel.STORE
         else OrderStatus.PAID
     )
-    number = len(chunk.orders)
+    number = chunk.first_order_number + len(chunk.orders)
     chunk.orders.append(
         Order(
-            number=f"DM{customer.pk:08d}{number:04d}",
+            number=f"DM{number:010d}",
             customer_id=customer.pk,
             channel=channel,
             origin_channel=channel,
@@ -407,7 +408,7 @@ def _order(
             tax_total=tax,
             total=total,
             paid_total=Decimal(0) if is_cancelled else total,
-            idempotency_key=f"demo-order:{customer.pk}:{number}:{when.timestamp():.0f}",
+            idempotency_key=f"demo-order:{number}",
             placed_at=when,
             completed_at=when + timedelta(days=3) if status == OrderStatus.COMPLETED else None,
             cancelled_at=when + timedelta(hours=2) if is_cancelled else None,
