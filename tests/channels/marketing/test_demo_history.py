@@ -25,10 +25,12 @@ def seeded(django_db_setup: Any, django_db_blocker: Any) -> Any:
     with django_db_blocker.unblock():
         counts = demo.seed(size="small")
         yield counts
-        # the module's data goes with it
+        # the module's data goes with it, rollups included
+        from tests.channels.marketing.test_rollups import wipe as wipe_rollups
         from tests.interaction_platform.test_seed_demo import _wipe
 
         _wipe()
+        wipe_rollups()
 
 
 def last_year() -> DashboardFilter:
