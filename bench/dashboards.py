@@ -131,7 +131,8 @@ BULK_EVENTS = int(5_000_000 * SCALE)
 BULK_ORDERS = int(500_000 * SCALE)
 BULK_CASES = int(20_000 * SCALE)
 # One statement per table; ``g`` numbers the rows, and every choice is a function of it (a
-# multiplicative hash spreads customers, days and channels), so every run writes the same rows.
+# multiplicative hash spreads customers and channels), so every run writes the same rows. Rows
+# come in time order, as they would have arrived, over the last 365 days.
 _BULK_EVENTS_SQL = """
 INSERT INTO customers_timelineevent
     (customer_id, occurred_at, received_at, channel, type, source, message_id, store_id,
@@ -152,7 +153,8 @@ FROM generate_series(1::bigint, %(events)s) AS g
 CROSS JOIN (SELECT min(id) AS first, count(*) AS n FROM customers_customer) AS c
 CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM catalog_location
             WHERE kind = 'store') AS s
-CROSS JOIN LATERAL (SELECT now() - ((g * 104729) %% 31536000) * interval '1 second' AS at) AS t
+CROSS JOIN LATERAL (SELECT now() - ((%(events)s - g) * 31536000 / %(events)s
+                                  + (g * 104729) %% 3600) * interval '1 second' AS at) AS t
 CROSS JOIN LATERAL (SELECT (ARRAY['web', 'web', 'web', 'app', 'email', 'email', 'print',
                                   'store', 'store', 'call_centre'])[1 + (g * 31) %% 10]
                            AS channel) AS ch
@@ -171,7 +173,8 @@ SELECT 'BN' || lpad(g::text, 10, '0'), c.first + (g * 7907) %% c.n, ch.channel, 
        m.total - m.tax, 0, 0, m.tax, m.total, m.total, 0, 'bench-order:' || g, '',
        p.placed_at, p.placed_at, ''
 FROM generate_series(1::bigint, %(orders)s) AS g
-CROSS JOIN LATERAL (SELECT now() - ((g * 104723) %% 31536000) * interval '1 second'
+CROSS JOIN LATERAL (SELECT now() - ((%(orders)s - g) * 31536000 / %(orders)s
+                                  + (g * 104723) %% 3600) * interval '1 second'
                            AS placed_at) AS p
 CROSS JOIN (SELECT min(id) AS first, count(*) AS n FROM customers_customer) AS c
 CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM catalog_location
@@ -204,7 +207,8 @@ SELECT c.first + (g * 7901) %% c.n, ch.channel, 'Where is my order?', '', 'resol
 FROM generate_series(1::bigint, %(cases)s) AS g
 CROSS JOIN (SELECT min(id) AS first, count(*) AS n FROM customers_customer) AS c
 CROSS JOIN LATERAL (SELECT now() - interval '4 days'
-                           - ((g * 104717) %% 31000000) * interval '1 second' AS at) AS t
+                           - ((%(cases)s - g) * 31000000 / %(cases)s) * interval '1 second'
+                           AS at) AS t
 CROSS JOIN LATERAL (SELECT (ARRAY['web', 'call_centre', 'call_centre', 'store'])[1 + g %% 4]
                            AS channel) AS ch
 """

@@ -73,11 +73,12 @@ FUNNEL_STEPS = {
 #: transaction that took an id early but committed late is still seen (a re-look changes
 #: nothing).
 EVENT_ID_OVERLAP = 2_000
+CASE_ID_OVERLAP = 200  # cases come far less often than events
 #: Orders and cases changed this long before the watermark are looked at again, for the same
 #: reason.
 CHANGE_OVERLAP = timedelta(minutes=5)
 _BATCH = 2_000
-_CUSTOMER_CHUNK = 500
+_CUSTOMER_CHUNK = 2_000
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def rollups_refresh() -> RefreshResult:
         days.add(day)
         customer_months.add((customer_id, month_start(day)))
         last_event_id = max(last_event_id, event_id)
+    order_months: set[date] = set()
     for customer_id, placed_at in (
         Order.objects.filter(updated_at__gt=changed_since)
         .values_list("customer_id", "placed_at")
@@ -226,8 +228,9 @@ def rollups_refresh() -> RefreshResult:
         days.add(day)
         if customer_id is not None:
             customer_months.add((customer_id, month_start(day)))
+            order_months.add(month_start(day))
     last_case_id = watermark.last_case_id
-    first_case_id = max(0, watermark.last_case_id - EVENT_ID_OVERLAP)
+    first_case_id = max(0, watermark.last_case_id - CASE_ID_OVERLAP)
     for case_id, opened_at in Case.objects.filter(
         Q(id__gt=first_case_id) | Q(resolved_at__gt=changed_since)
     ).values_list("id", "opened_at"):
@@ -241,7 +244,7 @@ def rollups_refresh() -> RefreshResult:
         by_month[month].add(customer_id)
     for month, customer_ids in sorted(by_month.items()):
         _customer_months_recompute(month=month, customer_ids=customer_ids)
-    mix_months = _mix_months_to_refresh(set(by_month))
+    mix_months = _mix_months_to_refresh(changed=set(by_month), with_orders=order_months)
     for month in mix_months:
         _channel_mix_recompute(month)
     # a refresh that started earlier and finished later must not move the watermark back
@@ -256,12 +259,13 @@ def rollups_refresh() -> RefreshResult:
     )
 
 
-def _mix_months_to_refresh(changed: set[date]) -> list[date]:
-    """The months whose repeat/defection figures can move: each changed month and the ones up
-    to 90 days before it, and — as time passes and 90-day windows close — the recent months."""
-    today = timezone.localdate()
-    months: set[date] = set(_months_between(today - timedelta(days=REPEAT_WINDOW_DAYS + 31), today))
-    for month in changed:
+def _mix_months_to_refresh(*, changed: set[date], with_orders: set[date]) -> list[date]:
+    """The months whose channel-mix rows can move: each month with changed customer-months and,
+    where orders changed, the months up to 90 days before it (their buyers' next order may be
+    the changed one). That older buyers defect as their 90 days pass is picked up by the nightly
+    rebuild of the recent days, which recomputes the months 90 days back."""
+    months = set(changed)
+    for month in with_orders:
         months.update(_months_between(month - timedelta(days=REPEAT_WINDOW_DAYS + 31), month))
     return sorted(months)
 
