@@ -29,6 +29,7 @@ from catalog.models import (
     Variant,
 )
 from channels.marketing import demo_history
+from channels.marketing.demo_campaigns import seed_campaigns
 from channels.marketing.rollups import rollups_rebuild_all
 from customers.models import ConsentPurpose, ConsentRecord, Customer, Identity, IdentityKind
 from interaction_platform.accounts.models import Role, User
@@ -318,6 +319,7 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
             progress=progress,
             intensity=HISTORY_INTENSITY[size],
         )
+        seed_campaigns()
     _statistics_refresh()
     rollups_rebuild_all()
     return {

@@ -361,3 +361,19 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- marketing: campaigns and follow-up ---------------------------------------------------------
+
+# Absolute links in e-mails and on printed QR codes (there is no request to build them from).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+FOLLOW_UP_IDLE_HOURS = env.int("FOLLOW_UP_IDLE_HOURS", default=24)
+FOLLOW_UP_UNPAID_LINK_HOURS = env.int("FOLLOW_UP_UNPAID_LINK_HOURS", default=24)
+FOLLOW_UP_RECOVERY_DAYS = env.int("FOLLOW_UP_RECOVERY_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["marketing-follow-up"] = {
+    "task": "marketing.followup_sweep",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["marketing-attribution"] = {
+    "task": "marketing.attribution_refresh",
+    "schedule": 120.0,
+}

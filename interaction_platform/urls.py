@@ -28,6 +28,7 @@ urlpatterns = [
     path("pos/", include("channels.pos.urls")),
     path("console/", include("channels.console.urls")),
     path("marketing/", include("channels.marketing.urls")),
+    path("", include("channels.marketing.public_urls")),
     path("", include("channels.web.urls")),
 ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels.console import orders, reviews, views
+from channels.console import callbacks, orders, reviews, views
 
 app_name = "console"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders.cancel_order, name="cancel-order"),
     path("orders/<str:number>/return/", orders.return_by_post, name="return-order"),
     path("reviews/", reviews.queue, name="reviews"),
+    path("call-backs/", callbacks.call_backs, name="call-backs"),
+    path("call-backs/<int:follow_up_id>/done/", callbacks.call_back_done, name="call-back-done"),
     path("reviews/<int:review_id>/decide/", reviews.decide, name="decide-review"),
     path("merges/<int:merge_id>/undo/", reviews.undo, name="undo-merge"),
     path("cases/<int:case_id>/resolve/", views.resolve_case, name="resolve-case"),

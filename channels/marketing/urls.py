@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from channels.marketing import dashboard_views, views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboards/<slug:slug>/", dashboard_views.dashboard_page, name="dashboard"),
     path("dashboards/<slug:slug>.csv", dashboard_views.dashboard_csv, name="dashboard_csv"),
+    path("", include("channels.marketing.campaign_urls")),
 ]

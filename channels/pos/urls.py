@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels.pos import collect, receipts, returns, sales, views
+from channels.pos import collect, followups, receipts, returns, sales, views
 
 app_name = "pos"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("customers/identify/", views.identify_customer, name="identify-customer"),
     path("customers/done/", views.finish_customer, name="finish-customer"),
     path("customers/<uuid:public_id>/", views.customer, name="customer"),
+    path("follow-ups/", followups.follow_ups, name="follow-ups"),
+    path("follow-ups/<int:follow_up_id>/done/", followups.follow_up_done, name="follow-up-done"),
     path("sale/", sales.sale, name="sale"),
     path("sale/items/", sales.sale_item, name="sale-item"),
     path("sales/", sales.sales, name="sales"),

@@ -54,6 +54,11 @@ def _fingerprint() -> tuple[list[tuple[object, ...]], ...]:
 
 
 def _wipe() -> None:
+    from channels.marketing.models import Campaign, QrCode, Segment
+
+    QrCode.objects.all().delete()
+    Campaign.objects.all().delete()
+    Segment.objects.all().delete()
     Return.objects.all().delete()
     Payment.objects.all().delete()
     Order.objects.all().delete()
