@@ -28,6 +28,9 @@ from catalog.models import (
     StockLevel,
     Variant,
 )
+from channels.marketing import demo_history
+from channels.marketing.demo_campaigns import seed_campaigns
+from channels.marketing.rollups import rollups_rebuild_all
 from customers.models import ConsentPurpose, ConsentRecord, Customer, Identity, IdentityKind
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
@@ -66,6 +69,11 @@ class Size:
     customers: int
 
 
+#: How busy the demo year of history is (see channels/marketing/demo_history.py), and for how
+#: many customers: simulating 100,000 customers' year would make the large seed take far
+#: longer than the benchmarks that use it. bench/dashboards.py adds its own 5M events.
+HISTORY_INTENSITY = {"small": 1.3, "large": 1.3}
+HISTORY_CUSTOMERS = {"small": 600, "large": 5_000}
 SIZES = {
     "small": Size(products=240, variants_per_product=3, customers=600),
     "large": Size(products=10_000, variants_per_product=3, customers=100_000),
@@ -305,10 +313,15 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         customers = _seed_customers(rng, shape, locations, progress)
         _seed_logins(locations, customers[0])
         _seed_vouchers()
-        from channels.marketing.demo_campaigns import seed_campaigns  # the channel's own demo
-
+        history = demo_history.seed_history(
+            rng=random.Random(f"interaction-platform-history-{size}"),
+            customers=customers[: HISTORY_CUSTOMERS[size]],
+            progress=progress,
+            intensity=HISTORY_INTENSITY[size],
+        )
         seed_campaigns()
     _statistics_refresh()
+    rollups_rebuild_all()
     return {
         "locations": len(locations),
         "products": len(products),
@@ -317,6 +330,7 @@ def seed(*, size: str = "small", progress: Progress = _no_progress) -> dict[str,
         "stock_levels": stock_count,
         "customers": len(customers),
         "vouchers": 1,
+        **history,
     }
 
 

@@ -10,6 +10,7 @@ HTTPS-only cookie and HSTS settings are on, so ``manage.py check --deploy`` is c
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -322,6 +323,16 @@ PAYMENT_LINK_TTL_HOURS = env.int("PAYMENT_LINK_TTL_HOURS", default=48)
 # Online payments and refunds left unsettled this long are finished by the orders sweep.
 PAYMENT_RECONCILE_AFTER_S = env.int("PAYMENT_RECONCILE_AFTER_S", default=120)
 CELERY_BEAT_SCHEDULE["orders-sweep"] = {"task": "orders.sweep", "schedule": 60.0}
+# The marketer dashboards' rollups: what changed, every minute; the last days again, nightly.
+CELERY_BEAT_SCHEDULE["marketing.rollups_refresh"] = {
+    "task": "marketing.rollups_refresh",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+CELERY_BEAT_SCHEDULE["marketing.rollups_rebuild_recent"] = {
+    "task": "marketing.rollups_rebuild_recent",
+    "schedule": crontab(hour=3, minute=30),
+}
 
 # --- product ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from channels.marketing.dashboard_views import PAGES
 from customers import selectors as customer_selectors
 from interaction_platform.pages import require_action
 from interaction_platform.permissions import Action
@@ -30,5 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "overview": overview,
             "consent": consent,
             "home_stores": customer_selectors.customers_per_home_store(),
+            "dashboards": PAGES,
+            "nav": "dashboards",
         },
     )

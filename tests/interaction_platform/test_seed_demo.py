@@ -9,11 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Category, Location, Price, PriceList, Product, StockLevel, Variant
-from customers.models import ConsentRecord, Customer, Identity
+from customers.models import Case, ConsentRecord, Customer, Identity
 from interaction_platform import demo
 from interaction_platform.accounts.models import Role, User
 from interaction_platform.choices import Channel
-from orders.models import Voucher
+from orders.models import Order, Payment, Return, Voucher
 
 pytestmark = pytest.mark.django_db
 
@@ -44,17 +44,25 @@ def _fingerprint() -> tuple[list[tuple[object, ...]], ...]:
                 "first_name", "last_name", "email", "phone", "loyalty_number", "email_consent"
             )
         ),
+        # the year of history (dates move with the day it is seeded)
+        list(
+            Order.objects.order_by("number").values_list(
+                "number", "customer__email", "channel", "status", "total"
+            )
+        ),
     )
 
 
 def _wipe() -> None:
     from channels.marketing.models import Campaign, QrCode, Segment
-    from orders.models import Order
 
     QrCode.objects.all().delete()
     Campaign.objects.all().delete()
     Segment.objects.all().delete()
+    Return.objects.all().delete()
+    Payment.objects.all().delete()
     Order.objects.all().delete()
+    Case.objects.all().delete()
     User.objects.all().delete()
     Customer.objects.all().delete()
     Product.objects.all().delete()
