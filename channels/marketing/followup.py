@@ -238,12 +238,13 @@ def _send_reminders(limit: int) -> int:
     return sent
 
 
-def _credit_recoveries(now: datetime) -> int:
-    """Credit follow-ups whose customer came back and bought (see the module docstring)."""
+def followup_credit_recoveries(*, now: datetime, since: datetime | None = None) -> int:
+    """Credit follow-ups (made since ``since``, by default within the recovery period) whose
+    customer came back and bought (see the module docstring). Returns how many."""
     recovery = timedelta(days=settings.FOLLOW_UP_RECOVERY_DAYS)
     recovered = 0
     open_credit = FollowUp.objects.filter(
-        recovered_order__isnull=True, created_at__gte=now - recovery
+        recovered_order__isnull=True, created_at__gte=since or now - recovery
     ).exclude(status=FollowUpStatus.FAILED)
     for follow_up in open_credit.order_by("pk")[: SWEEP_LIMIT * 5]:
         order: Order | None
@@ -281,7 +282,7 @@ def followup_sweep(*, now: datetime | None = None, send_limit: int = SWEEP_LIMIT
     store_tasks = _create_store_tasks(now, idle_before)
     call_backs = _create_call_backs(now)
     sent = _send_reminders(send_limit)
-    recovered = _credit_recoveries(now)
+    recovered = followup_credit_recoveries(now=now)
     return SweepResult(
         reminders_created=created,
         reminders_sent=sent,
