@@ -94,8 +94,8 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
         attribution_window_days=7,
         status=CampaignStatus.SENT,
         created_by=marketer,
-        started_at=now - timedelta(days=14),
-        finished_at=now - timedelta(days=14, minutes=-20),
+        started_at=now - timedelta(days=SENT_DAYS_AGO),
+        finished_at=now - timedelta(days=SENT_DAYS_AGO, minutes=-20),
     )
     mailing = Campaign.objects.create(
         name="Spring catalogue by post",
@@ -112,7 +112,7 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
         attribution_window_days=14,
         status=CampaignStatus.SENT,
         created_by=marketer,
-        started_at=now - timedelta(days=10),
+        started_at=now - timedelta(days=POSTERS_DAYS_AGO),
     )
     CampaignStats.objects.bulk_create(
         [CampaignStats(campaign=campaign) for campaign in (email, mailing, posters)]
