@@ -7,6 +7,8 @@ before the message is handed to the mail server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -144,6 +146,21 @@ class CampaignSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} → {self.customer_id} ({self.status})"
+
+    @classmethod
+    def merge_customer_rows(cls, *, absorbed: Any, survivor: Any) -> list[int]:
+        """The merge protocol of ``customers/``: the absorbed profile's sends move to the
+        survivor, except for a campaign both received (one row per campaign and customer):
+        that send stays with the absorbed profile, the record of what was sent to whom.
+        Returns the pks moved (an unmerge moves them back)."""
+        received = cls.objects.filter(customer_id=survivor.pk).values("campaign_id")
+        pks = sorted(
+            cls.objects.filter(customer_id=absorbed.pk)
+            .exclude(campaign_id__in=received)
+            .values_list("pk", flat=True)
+        )
+        cls.objects.filter(pk__in=pks).update(customer_id=survivor.pk)
+        return pks
 
 
 class QrPlacement(models.TextChoices):

@@ -239,3 +239,37 @@ def test_a_campaign_bigger_than_a_batch_is_sent_in_full(
     assert result == {"sent": 5, "failed": 0, "remaining": 0}
     assert len(smtp_server.messages) == 5
     assert Campaign.objects.get(pk=email_campaign.pk).status == CampaignStatus.SENT
+
+
+def test_a_merge_keeps_one_send_per_campaign_and_customer(
+    email_campaign: Campaign, marketer: User
+) -> None:
+    from customers import services as customer_services
+
+    # given: two profiles of one person, both in the campaign, one also in another campaign
+    survivor = factories.CustomerFactory(email_consent=True)
+    absorbed = factories.CustomerFactory(email_consent=True)
+    campaign_services.campaign_start(campaign=email_campaign, actor=marketer)
+    other = campaign_services.campaign_create(
+        name="Other",
+        kind="email",
+        segment=email_campaign.segment,
+        subject="s",
+        body="b",
+        created_by=marketer,
+    )
+    CampaignSend.objects.create(campaign=other, customer=absorbed, token="other-absorbed")
+    # when
+    merge = customer_services.customer_merge(survivor=survivor, absorbed=absorbed)
+    # then: the other campaign's send moved; the shared campaign's stayed with its profile
+    assert set(CampaignSend.objects.values_list("campaign__name", "customer_id")) == {
+        ("Autumn jackets", absorbed.pk),
+        ("Autumn jackets", survivor.pk),
+        ("Other", survivor.pk),
+    }
+    assert merge.moved["marketing.campaignsend"] == [
+        CampaignSend.objects.get(token="other-absorbed").pk
+    ]
+    # and an unmerge moves it back
+    customer_services.customer_unmerge(merge=merge)
+    assert CampaignSend.objects.get(token="other-absorbed").customer_id == absorbed.pk
