@@ -62,6 +62,7 @@ def _wipe() -> None:
     Return.objects.all().delete()
     Payment.objects.all().delete()
     Order.objects.all().delete()
+    Voucher.objects.all().delete()
     Case.objects.all().delete()
     User.objects.all().delete()
     Customer.objects.all().delete()
