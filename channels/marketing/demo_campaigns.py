@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import Location, LocationKind, Product
+from catalog.models import Location, LocationKind, Product, Variant
 from channels.marketing.attribution import attribution_credit_orders, campaign_stats_rebuild
 from channels.marketing.models import (
     Campaign,
@@ -35,7 +36,15 @@ from channels.marketing.models import (
 )
 from customers.models import Customer
 from interaction_platform.accounts.models import Role, User
-from orders.models import FulfilmentMethod, Order, OrderStatus
+from orders.models import (
+    FulfilmentMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 DEMO_STORE_CODE = "ams-kalverstraat"
 
@@ -68,6 +77,48 @@ def _order(
         idempotency_key=f"demo-campaign-{number}",
         placed_at=placed_at,
     )
+
+
+def _complete(rng: random.Random, orders: list[Order]) -> None:
+    """Give each demo order what a real one has: a line that adds up to its total, its captured
+    payment, and its place in the customer's figures."""
+    variants = list(Variant.objects.select_related("product").order_by("pk")[:200])
+    lines, payments = [], []
+    for order in orders:
+        variant = rng.choice(variants)
+        lines.append(
+            OrderLine(
+                order=order,
+                variant=variant,
+                sku=variant.sku,
+                product_name=f"{variant.product.name} {variant.name}".strip(),
+                quantity=1,
+                unit_price=order.total,
+                tax_rate=Decimal("0.21"),
+                tax_amount=order.tax_total,
+                line_total=order.total,
+            )
+        )
+        payments.append(
+            Payment(
+                order=order,
+                gateway="sandbox",
+                method=PaymentMethod.CARD_PRESENT
+                if order.channel == "store"
+                else PaymentMethod.CARD_ONLINE,
+                status=PaymentStatus.CAPTURED,
+                currency="EUR",
+                amount=order.total,
+                captured_amount=order.total,
+                gateway_reference=f"demo-{order.number}",
+                idempotency_key=f"demo-payment:{order.number}",
+            )
+        )
+        Customer.objects.filter(orders=order).update(
+            order_count=F("order_count") + 1, lifetime_revenue=F("lifetime_revenue") + order.total
+        )
+    OrderLine.objects.bulk_create(lines)
+    Payment.objects.bulk_create(payments)
 
 
 @transaction.atomic
@@ -233,6 +284,7 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
             )
         )
     Order.objects.bulk_create(orders)
+    _complete(rng, orders)
     attribution_credit_orders(
         orders=list(Order.objects.filter(number__startswith="DC").order_by("pk"))
     )
@@ -294,6 +346,7 @@ def _seed_follow_ups(rng: random.Random, now: datetime, store: Location | None) 
             store=store,
         )
         order.save()
+        _complete(rng, [order])
         FollowUp.objects.filter(pk=follow_up.pk).update(
             recovered_order=order, recovered_revenue=order.total, recovered_at=order.placed_at
         )
