@@ -49,7 +49,7 @@ from channels.marketing.models import (
     ServiceDay,
 )
 from channels.marketing.models.rollups import TOUCH_WINDOWS_DAYS
-from customers.models import Case, CaseResolution, CaseStatus, Customer, TimelineEvent
+from customers.models import Case, CaseResolution, CaseStatus, Customer, Merge, TimelineEvent
 from interaction_platform.choices import Channel
 from orders.models import Order, OrderLine, OrderStatus
 
@@ -237,6 +237,10 @@ def rollups_refresh() -> RefreshResult:
         days.add(_local_date(opened_at))
         last_case_id = max(last_case_id, case_id)
 
+    merged_months = _merged_customer_months(since=changed_since)
+    customer_months |= merged_months
+    order_months |= {month for _, month in merged_months}
+
     for first, after in _ranges(days):
         _days_recompute(first, after)
     by_month: dict[date, set[int]] = defaultdict(set)
@@ -257,6 +261,20 @@ def rollups_refresh() -> RefreshResult:
     return RefreshResult(
         days=len(days), customer_months=len(customer_months), months=len(mix_months)
     )
+
+
+def _merged_customer_months(*, since: datetime) -> set[tuple[int, date]]:
+    """A merge (or its undoing) moves orders and events between two customers without touching
+    their times: every month either customer has a row for is recomputed for both."""
+    customer_ids: set[int] = set()
+    for survivor_id, absorbed_id in Merge.objects.filter(
+        Q(merged_at__gt=since) | Q(unmerged_at__gt=since)
+    ).values_list("survivor_id", "absorbed_id"):
+        customer_ids |= {survivor_id, absorbed_id}
+    months = set(
+        CustomerMonth.objects.filter(customer_id__in=customer_ids).values_list("month", flat=True)
+    )
+    return {(customer_id, month) for customer_id in customer_ids for month in months}
 
 
 def _mix_months_to_refresh(*, changed: set[date], with_orders: set[date]) -> list[date]:

@@ -7,6 +7,8 @@ before the message is handed to the mail server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -144,6 +146,21 @@ class CampaignSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} → {self.customer_id} ({self.status})"
+
+    @classmethod
+    def merge_customer_rows(cls, *, absorbed: Any, survivor: Any) -> list[int]:
+        """The merge protocol of ``customers/``: the absorbed customer's sends join the survivor,
+        except for a campaign the survivor was sent too — a campaign reaches a person once, and
+        the survivor's own send (with its opens and clicks) stays the one that counts; the other
+        stays on the absorbed profile as history. Returns the pks moved (an unmerge moves them
+        back with a plain update)."""
+        pks = sorted(
+            cls.objects.filter(customer=absorbed)
+            .exclude(campaign__in=cls.objects.filter(customer=survivor).values("campaign"))
+            .values_list("pk", flat=True)
+        )
+        cls.objects.filter(pk__in=pks).update(customer=survivor)
+        return pks
 
 
 class QrPlacement(models.TextChoices):

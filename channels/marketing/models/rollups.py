@@ -7,6 +7,8 @@ same rows. Figures are additive across rows, so a dashboard sums whatever range 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
@@ -157,6 +159,13 @@ class CustomerMonth(models.Model):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id} in {self.month:%Y-%m}"
+
+    @classmethod
+    def merge_customer_rows(cls, *, absorbed: Any, survivor: Any) -> list[int]:
+        """The merge protocol of ``customers/``: nothing moves. These rows are derived from the
+        orders and events that a merge moves; the next rollup refresh sees the merge (or its
+        undoing) and recomputes both customers' months (``rollups.rollups_refresh``)."""
+        return []
 
 
 class ChannelMixMonth(models.Model):
