@@ -385,29 +385,30 @@ def _category_days(start: datetime, end: datetime) -> list[CategorySalesDay]:
         .annotate(revenue=Sum("line_total"), units=Sum("quantity"))
         .order_by()
     )
-    rows: dict[tuple[date, str, int | None, int, int | None], CategorySalesDay] = {}
+    rows: dict[tuple[date, str, int | None, int], CategorySalesDay] = {}
     for item in lines.iterator(chunk_size=_BATCH):
-        window = window_by_order.get(item["order_id"])
         key = (
             _local_date(item["order__placed_at"]),
             item["order__channel"],
             item["order__store_id"],
             item["category_id"],
-            window,
         )
         target = rows.get(key)
         if target is None:
             target = rows[key] = CategorySalesDay(
-                day=key[0],
-                channel=key[1],
-                store_id=key[2],
-                category_id=key[3],
-                digital_touch_within_days=window,
-                revenue=Decimal(0),
-                units=0,
+                day=key[0], channel=key[1], store_id=key[2], category_id=key[3], units=0
             )
+            for days in TOUCH_WINDOWS_DAYS:
+                setattr(target, CategorySalesDay.touched_field(days), Decimal(0))
+            target.revenue = Decimal(0)
         target.revenue += item["revenue"]
         target.units += item["units"]
+        window = window_by_order.get(item["order_id"])
+        if window is not None:
+            for days in TOUCH_WINDOWS_DAYS:
+                if days >= window:
+                    field = CategorySalesDay.touched_field(days)
+                    setattr(target, field, getattr(target, field) + item["revenue"])
     return list(rows.values())
 
 
