@@ -92,11 +92,15 @@ def _chart(page: DashboardPage, dashboard: dashboards.Dashboard) -> SafeString:
     return draw(title=page.title, labels=labels, series=chart.get("series", []), unit=chart["unit"])
 
 
-def _cells(
-    columns: list[tuple[str, str]], rows: list[dict[str, Any]]
-) -> list[list[tuple[str, bool]]]:
-    """Each row's cells as (text, is_number) in column order, formatted for people."""
-    return [[_cell(key, row[key]) for key, _heading in columns] for row in rows]
+def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Headings as (text, is_number) and each row's cells as (text, is_number) in column order,
+    formatted for people; a column of figures is right-aligned, heading included."""
+    cells = [[_cell(key, row[key]) for key, _heading in columns] for row in rows]
+    numeric = [bool(cells) and all(row[i][1] for row in cells) for i in range(len(columns))]
+    return {
+        "headings": [(heading, numeric[i]) for i, (_key, heading) in enumerate(columns)],
+        "rows": cells,
+    }
 
 
 def _is_money(key: str) -> bool:
@@ -144,10 +148,9 @@ def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     context.update(
         dashboard=dashboard,
         chart=_chart(page, dashboard),
-        table_rows=_cells(dashboard.columns, dashboard.rows),
+        table=_table(dashboard.columns, dashboard.rows),
         extra_tables=[
-            (title, columns, _cells(columns, rows))
-            for title, columns, rows in dashboard.extra_tables
+            (title, _table(columns, rows)) for title, columns, rows in dashboard.extra_tables
         ],
         filter=dashboard_filter,
         csv_query=request.GET.urlencode(),

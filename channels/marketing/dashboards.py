@@ -205,7 +205,6 @@ def store_influence(dashboard_filter: DashboardFilter) -> Dashboard:
     """Store revenue from customers with a web, app, e-mail or QR touchpoint in the N days
     before the sale, beside online (web + app) revenue, per store and per category."""
     window = dashboard_filter.touch_window_days
-    influenced = Q(channel=Channel.STORE, digital_touch_within_days__lte=window)
     rows = _days(CategorySalesDay.objects.all(), dashboard_filter, with_channel=False)
     if dashboard_filter.channel:
         rows = rows.filter(channel__in=[dashboard_filter.channel])
@@ -213,7 +212,9 @@ def store_influence(dashboard_filter: DashboardFilter) -> Dashboard:
         rows.values("store_id", "category_id")
         .annotate(
             store_revenue=Sum("revenue", filter=Q(channel=Channel.STORE)),
-            influenced_revenue=Sum("revenue", filter=influenced),
+            influenced_revenue=Sum(
+                CategorySalesDay.touched_field(window), filter=Q(channel=Channel.STORE)
+            ),
             online_revenue=Sum("revenue", filter=Q(channel__in=ONLINE_CHANNELS)),
         )
         .order_by()

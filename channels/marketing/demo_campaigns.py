@@ -1,13 +1,9 @@
 """Demo segments, campaigns, QR codes and follow-ups, so every campaign page tells a story.
 
-Deterministic (one seeded random generator) and written in bulk, after the demo history (a year
-of orders in every channel). One e-mail campaign went out three weeks ago: recipients opened and
-clicked it in the days before orders the history already holds, so the attribution credits real
-orders in the web store, the app, the stores and the call centre. A direct-mail campaign waits as
-a draft; a print campaign has a code per placement, with anonymous scans and scans by customers
-who bought soon after. Basket reminders are recovered by the customers' own next orders. Counters
-are rebuilt from the rows at the end, as the repair command does; the attribution cursor is moved
-past the history so the beat task only reads new orders.
+Deterministic (one seeded random generator) and written in bulk. One e-mail campaign was sent
+two weeks ago: opened, clicked and followed by orders in the web store and in stores, which the
+attribution credits; a direct-mail campaign waits as a draft; a print campaign has a QR code per
+placement with scans. Counters are rebuilt from the rows at the end, as the repair command does.
 """
 
 from __future__ import annotations
@@ -15,16 +11,15 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import Location, LocationKind, Product
-from channels.marketing.attribution import CURSOR_NAME as ATTRIBUTION_CURSOR
+from catalog.models import Location, LocationKind, Product, Variant
 from channels.marketing.attribution import attribution_credit_orders, campaign_stats_rebuild
-from channels.marketing.followup import followup_credit_recoveries
 from channels.marketing.models import (
-    AttributionCursor,
     Campaign,
     CampaignKind,
     CampaignSend,
@@ -41,14 +36,90 @@ from channels.marketing.models import (
 )
 from customers.models import Customer
 from interaction_platform.accounts.models import Role, User
-from orders.models import Order, OrderStatus
+from orders.models import (
+    FulfilmentMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 DEMO_STORE_CODE = "ams-kalverstraat"
-SENT_DAYS_AGO = 21
-POSTERS_DAYS_AGO = 10
-RECIPIENTS = 120
-SCANNING_BUYERS = 15
-BATCH_SIZE = 500
+
+
+def _order(
+    *,
+    customer: Customer,
+    number: str,
+    placed_at: datetime,
+    total: Decimal,
+    channel: str,
+    store: Location | None,
+) -> Order:
+    tax = (total * Decimal("21") / Decimal("121")).quantize(Decimal("0.01"))
+    return Order(
+        number=number,
+        customer=customer,
+        channel=channel,
+        origin_channel=channel,
+        store=store if channel == "store" else None,
+        status=OrderStatus.COMPLETED if channel == "store" else OrderStatus.PAID,
+        fulfilment_method=FulfilmentMethod.CARRY_OUT
+        if channel == "store"
+        else FulfilmentMethod.DELIVERY,
+        currency="EUR",
+        subtotal=total - tax,
+        tax_total=tax,
+        total=total,
+        paid_total=total,
+        idempotency_key=f"demo-campaign-{number}",
+        placed_at=placed_at,
+    )
+
+
+def _complete(rng: random.Random, orders: list[Order]) -> None:
+    """Give each demo order what a real one has: a line that adds up to its total, its captured
+    payment, and its place in the customer's figures."""
+    variants = list(Variant.objects.select_related("product").order_by("pk")[:200])
+    lines, payments = [], []
+    for order in orders:
+        if variants:  # (a shop without a catalog, in tests: orders without lines)
+            variant = rng.choice(variants)
+            lines.append(
+                OrderLine(
+                    order=order,
+                    variant=variant,
+                    sku=variant.sku,
+                    product_name=f"{variant.product.name} {variant.name}".strip(),
+                    quantity=1,
+                    unit_price=order.total,
+                    tax_rate=Decimal("0.21"),
+                    tax_amount=order.tax_total,
+                    line_total=order.total,
+                )
+            )
+        payments.append(
+            Payment(
+                order=order,
+                gateway="sandbox",
+                method=PaymentMethod.CARD_PRESENT
+                if order.channel == "store"
+                else PaymentMethod.CARD_ONLINE,
+                status=PaymentStatus.CAPTURED,
+                currency="EUR",
+                amount=order.total,
+                captured_amount=order.total,
+                gateway_reference=f"demo-{order.number}",
+                idempotency_key=f"demo-payment:{order.number}",
+            )
+        )
+        Customer.objects.filter(orders=order).update(
+            order_count=F("order_count") + 1, lifetime_revenue=F("lifetime_revenue") + order.total
+        )
+    OrderLine.objects.bulk_create(lines)
+    Payment.objects.bulk_create(payments)
 
 
 @transaction.atomic
@@ -94,8 +165,8 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
         attribution_window_days=7,
         status=CampaignStatus.SENT,
         created_by=marketer,
-        started_at=now - timedelta(days=SENT_DAYS_AGO),
-        finished_at=now - timedelta(days=SENT_DAYS_AGO, minutes=-20),
+        started_at=now - timedelta(days=14),
+        finished_at=now - timedelta(days=14, minutes=-20),
     )
     mailing = Campaign.objects.create(
         name="Spring catalogue by post",
@@ -112,41 +183,22 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
         attribution_window_days=14,
         status=CampaignStatus.SENT,
         created_by=marketer,
-        started_at=now - timedelta(days=POSTERS_DAYS_AGO),
+        started_at=now - timedelta(days=10),
     )
     CampaignStats.objects.bulk_create(
         [CampaignStats(campaign=campaign) for campaign in (email, mailing, posters)]
     )
 
-    # Touches come before real orders of the demo history, so the attribution credits orders
-    # the services wrote (in the web store, the app, the stores and the call centre).
-    sent_at = now - timedelta(days=SENT_DAYS_AGO)
-    next_order = _first_order_after(sent_at)
     recipients = list(
         Customer.objects.filter(
             email_consent=True, erased_at__isnull=True, merged_into__isnull=True
-        ).order_by("pk")[:RECIPIENTS]
+        ).order_by("pk")[:80]
     )
+    sent_at = now - timedelta(days=14)
     sends = []
     for customer in recipients:
-        order_at = next_order.get(customer.pk)
-        opened_at: datetime | None
-        clicked_at: datetime | None
-        if order_at is not None and rng.random() < 0.8:
-            # opened (and often clicked) in the days before they bought
-            opened_at = max(
-                sent_at + timedelta(hours=1), order_at - timedelta(hours=rng.randrange(4, 96))
-            )
-            clicked_at = (
-                opened_at + timedelta(minutes=rng.randrange(1, 30)) if rng.random() < 0.5 else None
-            )
-            if clicked_at is not None and clicked_at >= order_at:
-                clicked_at = None
-        elif rng.random() < 0.3:
-            opened_at = sent_at + timedelta(hours=rng.randrange(1, 72))
-            clicked_at = opened_at + timedelta(minutes=5) if rng.random() < 0.3 else None
-        else:
-            opened_at = clicked_at = None
+        opened = rng.random() < 0.45
+        clicked = opened and rng.random() < 0.4
         sends.append(
             CampaignSend(
                 campaign=email,
@@ -155,46 +207,13 @@ def seed_campaigns(*, seed: str = "campaigns") -> dict[str, int]:
                 status=SendStatus.SENT if rng.random() < 0.97 else SendStatus.FAILED,
                 claimed_at=sent_at,
                 sent_at=sent_at,
-                opened_at=opened_at,
-                clicked_at=clicked_at,
+                opened_at=sent_at + timedelta(hours=rng.randrange(1, 48)) if opened else None,
+                clicked_at=sent_at + timedelta(hours=rng.randrange(49, 72)) if clicked else None,
             )
         )
     CampaignSend.objects.bulk_create(sends)
     Campaign.objects.filter(pk=email.pk).update(audience_size=len(sends))
 
-    codes = _seed_codes(posters, store)
-    scans = _seed_scans(rng, codes, now, next_order)
-
-    credited = _credit_recent_orders(since=sent_at)
-    follow_ups = _seed_follow_ups(rng, now, store, next_order)
-    for campaign in (email, mailing, posters):
-        campaign_stats_rebuild(campaign_id=campaign.pk)
-    return {
-        "segments": len(segments),
-        "campaigns": 3,
-        "campaign_sends": len(sends),
-        "qr_codes": len(codes),
-        "qr_scans": scans,
-        "campaign_orders": credited,
-        "follow_ups": follow_ups,
-    }
-
-
-def _first_order_after(moment: datetime) -> dict[int, datetime]:
-    """Each customer's first order (not cancelled) after ``moment``."""
-    first: dict[int, datetime] = {}
-    orders = (
-        Order.objects.filter(placed_at__gt=moment, customer__isnull=False)
-        .exclude(status=OrderStatus.CANCELLED)
-        .order_by("placed_at")
-        .values_list("customer_id", "placed_at")
-    )
-    for customer_id, placed_at in orders:
-        first.setdefault(customer_id, placed_at)
-    return first
-
-
-def _seed_codes(posters: Campaign, store: Location | None) -> list[QrCode]:
     products = list(Product.objects.order_by("pk").values_list("slug", flat=True)[:2])
     codes = [
         QrCode(
@@ -214,79 +233,84 @@ def _seed_codes(posters: Campaign, store: Location | None) -> list[QrCode]:
             ]
         )
     ]
-    return QrCode.objects.bulk_create(codes)
-
-
-def _seed_scans(
-    rng: random.Random, codes: list[QrCode], now: datetime, next_order: dict[int, datetime]
-) -> int:
-    """Anonymous scans without consent (counted only) and scans by customers who bought soon
-    after (on their timeline, so the attribution credits the print campaign)."""
-    start = now - timedelta(days=POSTERS_DAYS_AGO)
-    scans = [
-        QrScan(qr_code=code, scanned_at=now - timedelta(hours=rng.randrange(2, 230)))
-        for code in codes
-        for _ in range(rng.randrange(15, 60))
-    ]
-    buyers = [
-        (customer_id, placed_at)
-        for customer_id, placed_at in sorted(next_order.items())
-        if placed_at > start + timedelta(days=1)
-    ]
-    for customer_id, placed_at in buyers[-SCANNING_BUYERS:]:
-        scans.append(
+    QrCode.objects.bulk_create(codes)
+    scanners = list(
+        Customer.objects.filter(analytics_consent=True, erased_at__isnull=True).order_by("-pk")[:12]
+    )
+    scans = []
+    for code in codes:
+        for _ in range(rng.randrange(15, 60)):
+            scans.append(
+                QrScan(qr_code=code, scanned_at=now - timedelta(hours=rng.randrange(2, 230)))
+            )
+    attached = []
+    for customer in scanners:
+        code = rng.choice(codes)
+        attached.append(
             QrScan(
-                qr_code=rng.choice(codes),
-                customer_id=customer_id,
-                scanned_at=placed_at - timedelta(hours=rng.randrange(1, 24)),
+                qr_code=code,
+                customer=customer,
+                scanned_at=now - timedelta(days=rng.randrange(2, 9)),
             )
         )
-    QrScan.objects.bulk_create(scans)
+    QrScan.objects.bulk_create(scans + attached)
     for code in codes:
-        QrCode.objects.filter(pk=code.pk).update(
-            scan_count=sum(1 for scan in scans if scan.qr_code is code),
-            attached_scan_count=sum(
-                1 for scan in scans if scan.qr_code is code and scan.customer_id is not None
-            ),
+        total = sum(1 for scan in scans + attached if scan.qr_code is code)
+        linked = sum(1 for scan in attached if scan.qr_code is code)
+        QrCode.objects.filter(pk=code.pk).update(scan_count=total, attached_scan_count=linked)
+
+    # Orders after the touches: some in the web store, some in the store (the point of it all).
+    orders = []
+    touched = [send for send in sends if send.opened_at] + attached
+    for index, touch in enumerate(touched):
+        if rng.random() > 0.5:
+            continue
+        touch_time = (
+            touch.clicked_at or touch.opened_at
+            if isinstance(touch, CampaignSend)
+            else touch.scanned_at
         )
-    return len(scans)
-
-
-def _credit_recent_orders(*, since: datetime) -> int:
-    """Credit the orders placed since the first campaign touch, then move the attribution
-    cursor past the history so that the beat task only reads new orders."""
-    credited = 0
-    recent = Order.objects.filter(placed_at__gte=since).order_by("pk")
-    batch: list[Order] = []
-    for order in recent.iterator(chunk_size=BATCH_SIZE):
-        batch.append(order)
-        if len(batch) == BATCH_SIZE:
-            credited += attribution_credit_orders(orders=batch)
-            batch = []
-    if batch:
-        credited += attribution_credit_orders(orders=batch)
-    last = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    AttributionCursor.objects.update_or_create(
-        name=ATTRIBUTION_CURSOR, defaults={"last_order_id": last}
+        assert touch_time is not None
+        channel = "store" if rng.random() < 0.55 else "web"
+        orders.append(
+            _order(
+                customer=touch.customer,  # type: ignore[arg-type]
+                number=f"DC{index + 1:06d}",
+                placed_at=min(
+                    touch_time + timedelta(hours=rng.randrange(2, 120)), now - timedelta(hours=1)
+                ),
+                total=Decimal(rng.choice(["49.95", "89.00", "129.00", "24.50", "179.95"])),
+                channel=channel,
+                store=store,
+            )
+        )
+    Order.objects.bulk_create(orders)
+    _complete(rng, orders)
+    attribution_credit_orders(
+        orders=list(Order.objects.filter(number__startswith="DC").order_by("pk"))
     )
-    return credited
+
+    follow_ups = _seed_follow_ups(rng, now, store)
+    for campaign in (email, mailing, posters):
+        campaign_stats_rebuild(campaign_id=campaign.pk)
+    return {
+        "segments": len(segments),
+        "campaigns": 3,
+        "campaign_sends": len(sends),
+        "qr_codes": len(codes),
+        "qr_scans": len(scans) + len(attached),
+        "campaign_orders": len(orders),
+        "follow_ups": follow_ups,
+    }
 
 
-def _seed_follow_ups(
-    rng: random.Random, now: datetime, store: Location | None, next_order: dict[int, datetime]
-) -> int:
-    """Basket reminders (some followed by a real order: recovered) and open store tasks."""
+def _seed_follow_ups(rng: random.Random, now: datetime, store: Location | None) -> int:
     customers = list(
         Customer.objects.filter(email_consent=True, erased_at__isnull=True).order_by("pk")[100:130]
     )
     rows = []
     for index, customer in enumerate(customers[:20]):
-        order_at = next_order.get(customer.pk)
-        created = (
-            order_at - timedelta(hours=rng.randrange(2, 48))
-            if order_at is not None and order_at > now - timedelta(days=25)
-            else now - timedelta(days=rng.randrange(1, 20))
-        )
+        created = now - timedelta(days=rng.randrange(1, 20))
         rows.append(
             FollowUp(
                 kind=FollowUpKind.EMAIL_REMINDER,
@@ -309,5 +333,22 @@ def _seed_follow_ups(
             )
         )
     FollowUp.objects.bulk_create(rows)
-    followup_credit_recoveries(now=now, since=now - timedelta(days=40))
+    recovered = [row for row in rows if row.kind == FollowUpKind.EMAIL_REMINDER][::3]
+    for index, follow_up in enumerate(recovered):
+        order = _order(
+            customer=follow_up.customer,
+            number=f"DF{index + 1:06d}",
+            placed_at=min(
+                follow_up.created_at + timedelta(hours=rng.randrange(3, 60)),
+                now - timedelta(hours=1),
+            ),
+            total=Decimal(rng.choice(["39.95", "74.00", "112.50"])),
+            channel="web",
+            store=store,
+        )
+        order.save()
+        _complete(rng, [order])
+        FollowUp.objects.filter(pk=follow_up.pk).update(
+            recovered_order=order, recovered_revenue=order.total, recovered_at=order.placed_at
+        )
     return len(rows)

@@ -49,7 +49,7 @@ from channels.marketing.models import (
     ServiceDay,
 )
 from channels.marketing.models.rollups import TOUCH_WINDOWS_DAYS
-from customers.models import Case, CaseResolution, CaseStatus, Customer, TimelineEvent
+from customers.models import Case, CaseResolution, CaseStatus, Customer, Merge, TimelineEvent
 from interaction_platform.choices import Channel
 from orders.models import Order, OrderLine, OrderStatus
 
@@ -237,6 +237,10 @@ def rollups_refresh() -> RefreshResult:
         days.add(_local_date(opened_at))
         last_case_id = max(last_case_id, case_id)
 
+    merged_months = _merged_customer_months(since=changed_since)
+    customer_months |= merged_months
+    order_months |= {month for _, month in merged_months}
+
     for first, after in _ranges(days):
         _days_recompute(first, after)
     by_month: dict[date, set[int]] = defaultdict(set)
@@ -257,6 +261,20 @@ def rollups_refresh() -> RefreshResult:
     return RefreshResult(
         days=len(days), customer_months=len(customer_months), months=len(mix_months)
     )
+
+
+def _merged_customer_months(*, since: datetime) -> set[tuple[int, date]]:
+    """A merge (or its undoing) moves orders and events between two customers without touching
+    their times: every month either customer has a row for is recomputed for both."""
+    customer_ids: set[int] = set()
+    for survivor_id, absorbed_id in Merge.objects.filter(
+        Q(merged_at__gt=since) | Q(unmerged_at__gt=since)
+    ).values_list("survivor_id", "absorbed_id"):
+        customer_ids |= {survivor_id, absorbed_id}
+    months = set(
+        CustomerMonth.objects.filter(customer_id__in=customer_ids).values_list("month", flat=True)
+    )
+    return {(customer_id, month) for customer_id in customer_ids for month in months}
 
 
 def _mix_months_to_refresh(*, changed: set[date], with_orders: set[date]) -> list[date]:
@@ -367,29 +385,30 @@ def _category_days(start: datetime, end: datetime) -> list[CategorySalesDay]:
         .annotate(revenue=Sum("line_total"), units=Sum("quantity"))
         .order_by()
     )
-    rows: dict[tuple[date, str, int | None, int, int | None], CategorySalesDay] = {}
+    rows: dict[tuple[date, str, int | None, int], CategorySalesDay] = {}
     for item in lines.iterator(chunk_size=_BATCH):
-        window = window_by_order.get(item["order_id"])
         key = (
             _local_date(item["order__placed_at"]),
             item["order__channel"],
             item["order__store_id"],
             item["category_id"],
-            window,
         )
         target = rows.get(key)
         if target is None:
             target = rows[key] = CategorySalesDay(
-                day=key[0],
-                channel=key[1],
-                store_id=key[2],
-                category_id=key[3],
-                digital_touch_within_days=window,
-                revenue=Decimal(0),
-                units=0,
+                day=key[0], channel=key[1], store_id=key[2], category_id=key[3], units=0
             )
+            for days in TOUCH_WINDOWS_DAYS:
+                setattr(target, CategorySalesDay.touched_field(days), Decimal(0))
+            target.revenue = Decimal(0)
         target.revenue += item["revenue"]
         target.units += item["units"]
+        window = window_by_order.get(item["order_id"])
+        if window is not None:
+            for days in TOUCH_WINDOWS_DAYS:
+                if days >= window:
+                    field = CategorySalesDay.touched_field(days)
+                    setattr(target, field, getattr(target, field) + item["revenue"])
     return list(rows.values())
 
 

@@ -149,17 +149,17 @@ class CampaignSend(models.Model):
 
     @classmethod
     def merge_customer_rows(cls, *, absorbed: Any, survivor: Any) -> list[int]:
-        """The merge protocol of ``customers/``: the absorbed profile's sends move to the
-        survivor, except for a campaign both received (one row per campaign and customer):
-        that send stays with the absorbed profile, the record of what was sent to whom.
-        Returns the pks moved (an unmerge moves them back)."""
-        received = cls.objects.filter(customer_id=survivor.pk).values("campaign_id")
+        """The merge protocol of ``customers/``: the absorbed customer's sends join the survivor,
+        except for a campaign the survivor was sent too — a campaign reaches a person once, and
+        the survivor's own send (with its opens and clicks) stays the one that counts; the other
+        stays on the absorbed profile as history. Returns the pks moved (an unmerge moves them
+        back with a plain update)."""
         pks = sorted(
-            cls.objects.filter(customer_id=absorbed.pk)
-            .exclude(campaign_id__in=received)
+            cls.objects.filter(customer=absorbed)
+            .exclude(campaign__in=cls.objects.filter(customer=survivor).values("campaign"))
             .values_list("pk", flat=True)
         )
-        cls.objects.filter(pk__in=pks).update(customer_id=survivor.pk)
+        cls.objects.filter(pk__in=pks).update(customer=survivor)
         return pks
 
 

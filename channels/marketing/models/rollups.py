@@ -7,8 +7,10 @@ same rows. Figures are additive across rows, so a dashboard sums whatever range 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from interaction_platform.choices import Channel
 
@@ -53,10 +55,11 @@ class ChannelDay(models.Model):
 
 
 class CategorySalesDay(models.Model):
-    """Per local day, selling channel, store and category: revenue and units sold.
-    ``digital_touch_within_days`` is set for store sales to known customers who had a web, app,
-    e-mail or QR touchpoint in the 90 days before the sale: the shortest of the dashboard's
-    windows (``TOUCH_WINDOWS_DAYS``) that contains that touchpoint."""
+    """Per local day, selling channel, store and category: revenue and units sold, and — for
+    store sales to known customers — how much of that revenue came from customers who had a
+    web, app, e-mail or QR touchpoint in the N days before the sale, for each N of the
+    dashboard's windows (``TOUCH_WINDOWS_DAYS``): one column per window, so that a dashboard
+    reads one row per day, store and category whichever window it shows."""
 
     day = models.DateField()
     channel = models.CharField(max_length=20, choices=Channel.choices)
@@ -64,22 +67,38 @@ class CategorySalesDay(models.Model):
         "catalog.Location", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     category = models.ForeignKey("catalog.Category", on_delete=models.CASCADE, related_name="+")
-    digital_touch_within_days = models.PositiveSmallIntegerField(null=True, blank=True)
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     units = models.PositiveIntegerField(default=0)
+    touched_revenue_1d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    touched_revenue_3d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    touched_revenue_7d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    touched_revenue_14d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    touched_revenue_30d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    touched_revenue_60d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    touched_revenue_90d = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         indexes = [models.Index(fields=["day", "channel"], name="mkt_categoryday_day_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(digital_touch_within_days__isnull=True)
-                | Q(digital_touch_within_days__in=TOUCH_WINDOWS_DAYS),
-                name="mkt_categoryday_touch_window_known",
+                condition=Q(touched_revenue_1d__lte=F("touched_revenue_3d"))
+                & Q(touched_revenue_3d__lte=F("touched_revenue_7d"))
+                & Q(touched_revenue_7d__lte=F("touched_revenue_14d"))
+                & Q(touched_revenue_14d__lte=F("touched_revenue_30d"))
+                & Q(touched_revenue_30d__lte=F("touched_revenue_60d"))
+                & Q(touched_revenue_60d__lte=F("touched_revenue_90d"))
+                & Q(touched_revenue_90d__lte=F("revenue")),
+                name="mkt_categoryday_touched_within_revenue",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.channel} store {self.store_id} category {self.category_id}"
+
+    @staticmethod
+    def touched_field(days: int) -> str:
+        """The column holding the revenue touched within ``days`` (one of TOUCH_WINDOWS_DAYS)."""
+        return f"touched_revenue_{days}d"
 
 
 class FunnelDay(models.Model):
@@ -157,6 +176,13 @@ class CustomerMonth(models.Model):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id} in {self.month:%Y-%m}"
+
+    @classmethod
+    def merge_customer_rows(cls, *, absorbed: Any, survivor: Any) -> list[int]:
+        """The merge protocol of ``customers/``: nothing moves. These rows are derived from the
+        orders and events that a merge moves; the next rollup refresh sees the merge (or its
+        undoing) and recomputes both customers' months (``rollups.rollups_refresh``)."""
+        return []
 
 
 class ChannelMixMonth(models.Model):

@@ -87,6 +87,7 @@ def test_the_channel_mix_page_shows_the_figures(marketer: User, shop: Shop) -> N
     body = client_for(marketer).get(f"/marketing/dashboards/channel-mix/?{RANGE}").content
     assert b'name="date_from" value="2026-03-02"' in body
     assert b'name="date_to" value="2026-03-03"' in body
+    assert b'<th scope="col">Channel</th><th scope="col" class="num">Orders</th>' in body
     assert (
         b'<tr><td>2026-03-02</td><td>Web store</td><td class="num">1</td>'
         b'<td class="num">\xe2\x82\xac100.00</td><td class="num">1.0</td></tr>'

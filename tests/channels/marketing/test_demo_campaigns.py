@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from channels.marketing.attribution import attribution_refresh, campaign_stats_from_raw
 from channels.marketing.demo_campaigns import seed_campaigns
 from channels.marketing.models import AttributedOrder, Campaign, CampaignStatus
 from interaction_platform.accounts.models import Role
-from orders.models import Order
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -20,15 +16,8 @@ pytestmark = pytest.mark.django_db
 def test_seed_campaigns_makes_a_sent_campaign_with_results() -> None:
     factories.UserFactory(role=Role.MARKETER)
     factories.StoreFactory(code="ams-kalverstraat")
-    # the demo history: most customers ordered in the last two weeks
-    for index in range(60):
-        customer = factories.CustomerFactory(email_consent=True, analytics_consent=True)
-        if index % 4:
-            factories.OrderFactory(
-                customer=customer,
-                channel="store" if index % 2 else "web",
-                placed_at=timezone.now() - timedelta(days=1 + index % 13),
-            )
+    for _ in range(60):
+        factories.CustomerFactory(email_consent=True, analytics_consent=True)
     counts = seed_campaigns()
     assert counts["segments"] == 3
     assert counts["campaigns"] == 3
@@ -38,8 +27,6 @@ def test_seed_campaigns_makes_a_sent_campaign_with_results() -> None:
     assert stats.sent == 60
     assert 0 < stats.clicked < stats.opened < stats.sent
     assert stats.orders > 0
-    assert counts["campaign_orders"] == AttributedOrder.objects.count()
-    assert Order.objects.count() == 45  # the seed credits existing orders, it makes none
     assert AttributedOrder.objects.count() == sum(c.stats.orders for c in Campaign.objects.all())
     for campaign in Campaign.objects.all():
         raw = campaign_stats_from_raw(campaign_id=campaign.pk)

@@ -33,6 +33,7 @@ from channels.marketing.rollups import (
     rollups_refresh,
 )
 from customers.models import Case, CaseResolution, CaseStatus, TimelineEvent
+from customers.services import customer_merge, customer_unmerge
 from interaction_platform.choices import Channel
 from orders.models import Order, OrderStatus
 from tests import factories
@@ -185,6 +186,27 @@ def test_incremental_refreshes_while_rows_arrive_give_the_full_rebuild(seed: int
     incremental = snapshot()
     # then
     assert incremental == fresh_rebuild()
+
+
+def test_a_merge_and_its_undoing_reach_the_customer_months() -> None:
+    # given: rolled-up history of several customers
+    history = History(9)
+    history.add(events=80, orders=30, cases=0)
+    rollups_refresh()
+    survivor, absorbed = history.customers[:2]
+    # when: two of them turn out to be one person, and the refresh runs
+    merge = customer_merge(survivor=survivor, absorbed=absorbed)
+    rollups_refresh()
+    # then: the months are those of a fresh rebuild (the absorbed profile has none left)
+    merged = snapshot()
+    assert merged == fresh_rebuild()
+    assert not CustomerMonth.objects.filter(customer=absorbed).exists()
+    # and when the merge is undone, the next refresh gives each their months back
+    rollups_refresh()
+    customer_unmerge(merge=merge)
+    rollups_refresh()
+    assert snapshot() == fresh_rebuild()
+    assert CustomerMonth.objects.filter(customer=absorbed).exists()
 
 
 @pytest.mark.parametrize("seed", [7, 8])
