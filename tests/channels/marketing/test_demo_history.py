@@ -17,7 +17,8 @@ from interaction_platform import demo
 from interaction_platform.choices import Channel
 from orders.models import Order, OrderLine, Payment, Return
 
-pytestmark = pytest.mark.django_db
+# Every test reads the one shop the module seeds (committed once, wiped at the end).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 
 @pytest.fixture(scope="module")
