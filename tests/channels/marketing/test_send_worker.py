@@ -83,8 +83,13 @@ def worker_stack(smtp: SlowSmtp, tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _enqueue(redis_port: int, campaign_id: int) -> None:
-    client = Celery(broker=f"redis://127.0.0.1:{redis_port}/0")
-    client.send_task("marketing.campaign_send", args=[campaign_id])
+    # Not the current app: shared tasks elsewhere in this process must keep their own broker
+    # (this Redis stops with the test).
+    client = Celery(broker=f"redis://127.0.0.1:{redis_port}/0", set_as_current=False)
+    try:
+        client.send_task("marketing.campaign_send", args=[campaign_id])
+    finally:
+        client.close()
 
 
 def test_a_killed_worker_never_causes_a_second_email(
