@@ -6,13 +6,14 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from integrations.models import WebhookEvent
 from integrations.webhooks import (
+    FAN_OUT_WAKE_QUEUE,
     SHORT_RETRY_S,
     webhook_delivery_attempt,
-    webhook_event_fan_out,
+    webhook_events_fan_out_pending,
     webhook_sweep,
 )
+from interaction_platform.wakeups import wake_taken
 
 # Only the database being briefly unreachable is worth a Celery retry: an HTTP failure is
 # recorded on the delivery and retried on its own schedule, never by Celery.
@@ -20,40 +21,24 @@ _TRANSIENT = (OperationalError,)
 
 
 @shared_task(
-    name="integrations.webhook_fan_out",
+    name="integrations.webhook_fan_out_pending",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=_TRANSIENT,
     retry_backoff=True,
     max_retries=5,
 )
-def webhook_fan_out(event_pk: int) -> int:
-    """Create an event's deliveries and queue each one."""
-    delivery_ids = webhook_event_fan_out(event_pk=event_pk)
+def webhook_fan_out_pending() -> int:
+    """Create the deliveries of the events waiting and queue each one. The wake-up is taken
+    first, so that an event committed from now on wakes a worker again; a long backlog is
+    handed to a fresh task batch by batch."""
+    wake_taken(FAN_OUT_WAKE_QUEUE)
+    delivery_ids, more = webhook_events_fan_out_pending()
     for delivery_id in delivery_ids:
         webhook_deliver.delay(delivery_id)
+    if more:
+        webhook_fan_out_pending.delay()
     return len(delivery_ids)
-
-
-@shared_task(
-    name="integrations.webhook_fan_out_many",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=_TRANSIENT,
-    retry_backoff=True,
-    max_retries=5,
-)
-def webhook_fan_out_many(event_ids: list[str]) -> int:
-    """Fan out a batch written by ``webhook_emit_many`` (events are named by their
-    ``event_id``: with ``ignore_conflicts`` the database may not hand back primary keys)."""
-    queued = 0
-    for event_pk in WebhookEvent.objects.filter(event_id__in=event_ids).values_list(
-        "pk", flat=True
-    ):
-        for delivery_id in webhook_event_fan_out(event_pk=event_pk):
-            webhook_deliver.delay(delivery_id)
-            queued += 1
-    return queued
 
 
 @shared_task(

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -50,6 +50,7 @@ from integrations.models import (
 )
 from integrations.targets import Target, TargetRefused, target_resolve, url_check_literal
 from interaction_platform.errors import InvalidInput, NotFound
+from interaction_platform.wakeups import wake
 
 logger = logging.getLogger(__name__)
 
@@ -79,21 +80,41 @@ def webhook_emit(
     Raises ValueError for an unknown event type (a programming error)."""
     event_type = EventType(event_type).value
     data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    # No read first: a new event is the common case, and a known key fails the unique index.
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                event_id=f"msg_{uuid.uuid4().hex}",
-                event_type=event_type,
-                payload=data,
-                idempotency_key=idempotency_key,
-                created_at=timezone.now(),
-            )
-    except IntegrityError:
+    event = WebhookEvent(
+        event_id=f"msg_{uuid.uuid4().hex}",
+        event_type=event_type,
+        payload=data,
+        idempotency_key=idempotency_key,
+        created_at=timezone.now(),
+    )
+    # No read first and no savepoint: a new event is the common case, and a known key is
+    # skipped by the INSERT itself (ON CONFLICT DO NOTHING), one round trip either way.
+    event.pk = _insert_unless_known(event)
+    if event.pk is None:
         # Emitted before (a retried request, a re-run import), or by a concurrent transaction.
         return WebhookEvent.objects.get(idempotency_key=idempotency_key)
-    transaction.on_commit(partial(_wake_fan_out, event.pk))
+    transaction.on_commit(_wake_fan_out)
     return event
+
+
+_INSERT_UNLESS_KNOWN = """
+INSERT INTO {table} (event_id, event_type, payload, idempotency_key, created_at)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+RETURNING id"""
+
+
+def _insert_unless_known(event: WebhookEvent) -> int | None:
+    """Insert ``event``; its new primary key, or None when its idempotency key is known."""
+    meta = WebhookEvent._meta
+    values = [
+        meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
+        for name in ("event_id", "event_type", "payload", "idempotency_key", "created_at")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_UNLESS_KNOWN.format(table=meta.db_table), values)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def webhook_emit_many(
@@ -125,21 +146,23 @@ def webhook_emit_many(
         ],
         ignore_conflicts=True,
     )
-    event_ids = [event.event_id for event in events]
-    transaction.on_commit(partial(_wake_fan_out_many, event_ids))
+    transaction.on_commit(_wake_fan_out)
     return len(events)
 
 
-def _wake_fan_out_many(event_ids: list[str]) -> None:
-    from integrations.tasks import webhook_fan_out_many  # the task module imports this one
-
-    webhook_fan_out_many.delay(event_ids)
+#: The wake-up queue name of the fan-out (``interaction_platform.wakeups``).
+FAN_OUT_WAKE_QUEUE = "webhook-fan-out"
 
 
-def _wake_fan_out(event_pk: int) -> None:
-    from integrations.tasks import webhook_fan_out  # the task module imports this one
+def _wake_fan_out() -> None:
+    """Ask a worker to fan out the events waiting, unless a wake-up is already pending. When
+    the broker is unreachable the sweep fans them out; the failure is logged, not raised."""
+    from integrations.tasks import webhook_fan_out_pending  # the task module imports this one
 
-    webhook_fan_out.delay(event_pk)
+    try:
+        wake(FAN_OUT_WAKE_QUEUE, webhook_fan_out_pending.delay)
+    except Exception:
+        logger.warning("could not wake a fan-out worker; the sweep will pick the events up")
 
 
 def webhook_body(*, event: WebhookEvent) -> str:
@@ -192,6 +215,23 @@ def webhook_event_fan_out(*, event_pk: int) -> list[int]:
             event.deliveries.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True)
         )
     return waiting
+
+
+def webhook_events_fan_out_pending(*, limit: int = SWEEP_BATCH) -> tuple[list[int], bool]:
+    """Fan out the events not yet fanned out, oldest first, up to ``limit`` of them (the
+    drain that a wake-up asks for). Returns the deliveries waiting to be sent and whether
+    events remain. Events another worker is fanning out right now are skipped."""
+    with transaction.atomic():
+        pks = list(
+            WebhookEvent.objects.filter(fanned_out_at__isnull=True)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: limit + 1]
+        )
+    waiting: list[int] = []
+    for event_pk in pks[:limit]:
+        waiting.extend(webhook_event_fan_out(event_pk=event_pk))
+    return waiting, len(pks) > limit
 
 
 # --- delivering -------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_new_known_people_from_the_pipeline_are_announced_in_one_batch(
     assert announced.payload["id"] == str(ann.public_id)
     assert announced.payload["email"] == "ann@example.com"
     assert announced.idempotency_key == f"customer.created:{ann.public_id}"
-    assert len([c for c in callbacks if "fan_out_many" in repr(c)]) == 1
+    assert len([c for c in callbacks if "_wake_fan_out" in repr(c)]) == 1
 
 
 def test_nothing_is_written_for_nobody() -> None:

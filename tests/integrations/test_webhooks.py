@@ -79,6 +79,21 @@ class TestOutbox:
         assert first == second
         assert WebhookEvent.objects.count() == 1
 
+    def test_emitting_is_one_statement_and_a_known_key_keeps_the_first_payload(
+        self, django_assert_num_queries: Any
+    ) -> None:
+        with transaction.atomic():
+            with django_assert_num_queries(1):  # no read first, no savepoint
+                first = webhooks.webhook_emit(
+                    event_type="customer.erased", payload={"id": "a"}, idempotency_key="k:a"
+                )
+            with django_assert_num_queries(2):  # the skipped INSERT, then the first event
+                again = webhooks.webhook_emit(
+                    event_type="customer.erased", payload={"id": "changed"}, idempotency_key="k:a"
+                )
+        assert (again.pk, again.event_id, again.payload) == (first.pk, first.event_id, {"id": "a"})
+        assert list(WebhookEvent.objects.values_list("payload", flat=True)) == [{"id": "a"}]
+
     def test_an_unknown_event_type_is_a_programming_error(self) -> None:
         with pytest.raises(ValueError, match=r"order\.exploded"):
             webhooks.webhook_emit(event_type="order.exploded", payload={})
@@ -216,6 +231,48 @@ class TestDelivery:
             302,
             1,
         )
+
+
+class TestFanOutPending:
+    def test_one_wake_up_fans_out_every_event_waiting_oldest_first(
+        self, receiver: Receiver
+    ) -> None:
+        # given: three events committed, whose wake-ups were coalesced into one
+        endpoint = _endpoint(receiver)
+        events = [
+            webhooks.webhook_emit(event_type="stock.low", payload=STOCK_LOW) for _ in range(3)
+        ]
+        # when
+        waiting, more = webhooks.webhook_events_fan_out_pending()
+        # then
+        deliveries = list(WebhookDelivery.objects.order_by("event_id"))
+        assert [(d.endpoint_id, d.event_id) for d in deliveries] == [
+            (endpoint.pk, event.pk) for event in events
+        ]
+        assert (sorted(waiting), more) == ([d.pk for d in deliveries], False)
+        assert WebhookEvent.objects.filter(fanned_out_at__isnull=True).count() == 0
+        # and a second run finds nothing left
+        assert webhooks.webhook_events_fan_out_pending() == ([], False)
+
+    def test_a_backlog_is_taken_a_batch_at_a_time(self, receiver: Receiver) -> None:
+        _endpoint(receiver)
+        events = [
+            webhooks.webhook_emit(event_type="stock.low", payload=STOCK_LOW) for _ in range(3)
+        ]
+        waiting, more = webhooks.webhook_events_fan_out_pending(limit=2)
+        assert (len(waiting), more) == (2, True)
+        assert list(
+            WebhookEvent.objects.filter(fanned_out_at__isnull=True).values_list("pk", flat=True)
+        ) == [events[2].pk]
+
+    def test_the_task_queues_each_delivery_and_sends_it(self, receiver: Receiver) -> None:
+        from integrations.tasks import webhook_fan_out_pending
+
+        _endpoint(receiver)
+        event = webhooks.webhook_emit(event_type="stock.low", payload=STOCK_LOW)
+        assert webhook_fan_out_pending() == 1
+        assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED
+        assert [a.webhook_id for a in receiver.arrivals] == [event.event_id]
 
 
 class TestSweep:
