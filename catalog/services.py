@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from catalog.errors import OutOfStock
 from catalog.models import StockLevel
-from catalog.sync import stock_low_emit_if_crossed
+from catalog.sync import stock_low_emit_if_crossed, stock_low_is_crossed
 
 
 @dataclass(frozen=True, order=True)
@@ -52,14 +53,7 @@ def stock_reserve(*, moves: Iterable[StockMove]) -> None:
     transaction must then be rolled back, which undoes the moves already made."""
     now = timezone.now()
     for move in _in_lock_order(moves):
-        updated = StockLevel.objects.filter(
-            variant_id=move.variant_id,
-            location_id=move.location_id,
-            on_hand__gte=F("reserved") + move.quantity,
-        ).update(reserved=F("reserved") + move.quantity, updated_at=now)
-        if updated != 1:
-            raise OutOfStock.for_variant(variant_id=move.variant_id)
-        _announce_if_low(move)
+        _take(move, _RESERVE, now=now)
 
 
 def stock_sell_now(*, moves: Iterable[StockMove]) -> None:
@@ -67,31 +61,54 @@ def stock_sell_now(*, moves: Iterable[StockMove]) -> None:
     reserved >= n`` — units promised to other orders are never sold. Raises OutOfStock."""
     now = timezone.now()
     for move in _in_lock_order(moves):
-        updated = StockLevel.objects.filter(
-            variant_id=move.variant_id,
-            location_id=move.location_id,
-            on_hand__gte=F("reserved") + move.quantity,
-        ).update(on_hand=F("on_hand") - move.quantity, updated_at=now)
-        if updated != 1:
-            raise OutOfStock.for_variant(variant_id=move.variant_id)
-        _announce_if_low(move)
+        _take(move, _SELL_NOW, now=now)
 
 
-def _announce_if_low(move: StockMove) -> None:
-    """After ``move`` took units: tell the ERP (``stock.low``) when availability just fell
-    under the threshold. The row is ours (locked by the update), so this read is cheap."""
-    on_hand, reserved, sku, location = (
-        StockLevel.objects.filter(variant_id=move.variant_id, location_id=move.location_id)
-        .values_list("on_hand", "reserved", "variant__sku", "location__code")
-        .get()
-    )
-    stock_low_emit_if_crossed(
-        sku=sku,
-        location=location,
-        available_before=on_hand - reserved + move.quantity,
-        on_hand=on_hand,
-        reserved=reserved,
-    )
+# Taking units, as one statement that also hands back what is left: the row stays locked from
+# this UPDATE until the caller commits, and on a hot SKU every buyer waits for that lock, so no
+# second round trip (a read for the stock.low check) may sit inside it.
+_RESERVE = "reserved = reserved + %(quantity)s"
+_SELL_NOW = "on_hand = on_hand - %(quantity)s"
+_TAKE_SQL = """
+UPDATE {table} SET {change}, updated_at = %(now)s
+WHERE variant_id = %(variant)s AND location_id = %(location)s
+  AND on_hand >= reserved + %(quantity)s
+RETURNING on_hand, reserved"""
+
+
+def _take(move: StockMove, change: str, *, now: datetime) -> None:
+    """``change`` units of ``move`` if that many are available (else OutOfStock), then tell
+    the ERP when availability just fell under the threshold (``stock.low``)."""
+    sql = _TAKE_SQL.format(table=StockLevel._meta.db_table, change=change)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "quantity": move.quantity,
+                "now": connection.ops.adapt_datetimefield_value(now),
+                "variant": move.variant_id,
+                "location": move.location_id,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise OutOfStock.for_variant(variant_id=move.variant_id)
+    on_hand, reserved = row
+    if stock_low_is_crossed(
+        available_before=on_hand - reserved + move.quantity, available=on_hand - reserved
+    ):
+        sku, location = (
+            StockLevel.objects.filter(variant_id=move.variant_id, location_id=move.location_id)
+            .values_list("variant__sku", "location__code")
+            .get()
+        )
+        stock_low_emit_if_crossed(
+            sku=sku,
+            location=location,
+            available_before=on_hand - reserved + move.quantity,
+            on_hand=on_hand,
+            reserved=reserved,
+        )
 
 
 def stock_release(*, moves: Iterable[StockMove]) -> None:

@@ -261,16 +261,25 @@ def stock_low_emit_if_crossed(
     """Emit ``stock.low`` (inside the caller's transaction) when the units available fall
     from at least ``STOCK_LOW_THRESHOLD`` to below it. Returns True when it emitted. Any
     service that lowers availability (a sync, an import, a reservation) calls this."""
-    threshold: int = settings.STOCK_LOW_THRESHOLD
-    if not on_hand - reserved < threshold <= available_before:
+    if not stock_low_is_crossed(available_before=available_before, available=on_hand - reserved):
         return False
     webhook_emit(
         event_type="stock.low",
         payload=stock_low_payload(
-            sku=sku, location=location, on_hand=on_hand, reserved=reserved, threshold=threshold
+            sku=sku,
+            location=location,
+            on_hand=on_hand,
+            reserved=reserved,
+            threshold=settings.STOCK_LOW_THRESHOLD,
         ),
     )
     return True
+
+
+def stock_low_is_crossed(*, available_before: int, available: int) -> bool:
+    """Whether availability just fell from at least ``STOCK_LOW_THRESHOLD`` to below it."""
+    threshold: int = settings.STOCK_LOW_THRESHOLD
+    return available < threshold <= available_before
 
 
 @transaction.atomic
