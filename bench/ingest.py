@@ -7,7 +7,8 @@ timeline rows are loaded with a raw ``COPY`` into a table of the same shape (uni
 the customer/time index): the fastest the machine can write them. Prints one JSON line; the
 target is ``ratio`` >= 0.10 on 2 cores.
 
-Starts (and stops, through their ids) its own Redis, gunicorn (2 workers) and worker (-c 2);
+Starts (and stops, through their ids) its own Redis, gunicorn (2 workers) and worker (-c 2, one
+process per inbox shard);
 creates and drops its own database ``ip_bench_ingest``. Run: ``.venv/bin/python bench/ingest.py``.
 """
 
@@ -33,9 +34,10 @@ ANONYMOUS_FIRST_EVERY = 5  # a fifth of the people browse anonymously, then iden
 ANONYMOUS_EVENTS = 6
 BATCH = 100  # events per request
 SENDER_THREADS = 4
-# One process: two processes on the same stream mostly wait for each other on new identifiers
-# (see docs/pipeline.md, "Scaling the workers").
-WORKER_CONCURRENCY = 1
+# One worker process per inbox shard: people are partitioned over the shards, so the two
+# processes do not meet (see docs/pipeline.md, "Scaling the workers").
+INBOX_SHARDS = 2
+WORKER_CONCURRENCY = 2
 TIMELINE_COLUMNS = (
     "customer_id, occurred_at, received_at, channel, type, source, message_id, store_id, "
     "order_id, properties"
@@ -111,7 +113,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ip-bench-ingest-") as scratch:
         log_dir = Path(scratch)
         redis = start_redis(log_dir)
-        env = process_env(database_name=DATABASE, redis_port=redis.port)
+        env = process_env(
+            database_name=DATABASE, redis_port=redis.port, INBOX_SHARDS=str(INBOX_SHARDS)
+        )
         services = [redis]
         try:
             with bench_database(DATABASE, env):
@@ -152,6 +156,7 @@ def main() -> None:
                 "ratio": round(events_per_s / copy_rows_per_s, 3),
                 **checked,
                 "worker_concurrency": WORKER_CONCURRENCY,
+                "inbox_shards": INBOX_SHARDS,
                 "target_ratio": 0.10,
             }
         )

@@ -23,20 +23,11 @@ from customers.models import Customer, Identity, InboxEvent, InboxStatus, Timeli
 
 # Claiming and marking done in one statement writes each row once. The rows stay locked by
 # this transaction (SKIP LOCKED lets other workers pass them by); should it roll back, they are
-# pending again.
+# pending again. ``{where}`` narrows the claim to a shard, or to given rows.
 _INBOX_CLAIM = """
 UPDATE customers_inboxevent SET status = 'done', processed_at = %s
 WHERE id IN (
-    SELECT id FROM customers_inboxevent WHERE status = 'pending'
-    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
-)
-RETURNING id, message_id, source, channel, is_shared_device, payload, received_at
-"""
-
-_INBOX_CLAIM_THESE = """
-UPDATE customers_inboxevent SET status = 'done', processed_at = %s
-WHERE id IN (
-    SELECT id FROM customers_inboxevent WHERE status = 'pending' AND id = ANY(%s)
+    SELECT id FROM customers_inboxevent WHERE status = 'pending'{where}
     ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
 )
 RETURNING id, message_id, source, channel, is_shared_device, payload, received_at
@@ -44,10 +35,10 @@ RETURNING id, message_id, source, channel, is_shared_device, payload, received_a
 
 _INBOX_INSERT = """
 INSERT INTO customers_inboxevent
-    (message_id, payload, source, channel, is_shared_device, received_at, status, attempts,
-     error)
-SELECT event.message_id, event.payload::jsonb, %s, %s, %s, %s, 'pending', 0, ''
-FROM unnest(%s::varchar[], %s::text[]) AS event(message_id, payload)
+    (message_id, payload, shard, source, channel, is_shared_device, received_at, status,
+     attempts, error)
+SELECT event.message_id, event.payload::jsonb, event.shard, %s, %s, %s, %s, 'pending', 0, ''
+FROM unnest(%s::varchar[], %s::text[], %s::smallint[]) AS event(message_id, payload, shard)
 """
 
 _TIMELINE_INSERT = """
@@ -107,17 +98,25 @@ def _is_postgresql() -> bool:
 
 
 def inbox_claim(
-    *, batch_size: int, now: datetime, ids: Sequence[int] | None = None
+    *,
+    batch_size: int,
+    now: datetime,
+    ids: Sequence[int] | None = None,
+    shard: int | None = None,
 ) -> list[InboxEvent]:
-    """Claim up to ``batch_size`` pending rows (of ``ids``, when given) for this transaction,
-    oldest first, skipping rows other workers hold, and mark them done as of ``now``: the
-    caller marks the ones that fail. Call inside a transaction."""
+    """Claim up to ``batch_size`` pending rows (of ``ids``, or of ``shard``, when given) for
+    this transaction, oldest first, skipping rows other workers hold, and mark them done as of
+    ``now``: the caller marks the ones that fail. Call inside a transaction."""
     if _is_postgresql():
+        where, params = "", [now]
+        if ids is not None:
+            where = " AND id = ANY(%s)"
+            params.append(list(ids))
+        if shard is not None:
+            where += " AND shard = %s"
+            params.append(shard)
         with connection.cursor() as cursor:
-            if ids is None:
-                cursor.execute(_INBOX_CLAIM, [now, batch_size])
-            else:
-                cursor.execute(_INBOX_CLAIM_THESE, [now, list(ids), batch_size])
+            cursor.execute(_INBOX_CLAIM.format(where=where), [*params, batch_size])
             rows = [
                 InboxEvent(
                     pk=pk,
@@ -140,6 +139,8 @@ def inbox_claim(
     )
     if ids is not None:
         pending = pending.filter(pk__in=list(ids))
+    if shard is not None:
+        pending = pending.filter(shard=shard)
     rows = list(pending.order_by("id")[:batch_size])
     InboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
         status=InboxStatus.DONE, processed_at=now
@@ -149,34 +150,43 @@ def inbox_claim(
 
 def inbox_insert(
     *,
-    events: Sequence[tuple[str, str]],
+    events: Sequence[tuple[str, str, int]],
     source: str,
     channel: str,
     is_shared_device: bool,
     received_at: datetime,
 ) -> None:
-    """Insert pending inbox rows from (message id, payload as JSON text) pairs."""
+    """Insert pending inbox rows from (message id, payload as JSON text, shard) triples."""
     if not events:
         return
     if _is_postgresql():
-        message_ids, payloads = zip(*events, strict=True)
+        message_ids, payloads, shards = zip(*events, strict=True)
         with connection.cursor() as cursor:
             cursor.execute(
                 _INBOX_INSERT,
-                [source, channel, is_shared_device, received_at, list(message_ids), list(payloads)],
+                [
+                    source,
+                    channel,
+                    is_shared_device,
+                    received_at,
+                    list(message_ids),
+                    list(payloads),
+                    list(shards),
+                ],
             )
         return
     InboxEvent.objects.bulk_create(
         InboxEvent(
             message_id=message_id,
             payload=json.loads(payload),
+            shard=shard,
             source=source,
             channel=channel,
             is_shared_device=is_shared_device,
             received_at=received_at,
             status=InboxStatus.PENDING,
         )
-        for message_id, payload in events
+        for message_id, payload, shard in events
     )
 
 

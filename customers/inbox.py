@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -60,6 +63,7 @@ from customers.models import (
 from customers.webhook_payloads import customer_created_payload
 from integrations.webhooks import webhook_emit_many
 from interaction_platform.choices import Channel
+from interaction_platform.wakeups import wake
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +102,15 @@ def inbox_accept(
     analytics consent are not stored: they are counted per day in DroppedEventCount.
     Nothing is stored when anything fails."""
     channel = Channel(channel)
-    kept: list[tuple[str, str]] = []
+    kept: list[tuple[str, str, int]] = []
     dropped = 0
     for event in events:
         if identity.is_anonymous_event(event) and not identity.has_analytics_consent(event):
             dropped += 1
             continue
-        kept.append((event["messageId"], json.dumps(event, separators=(",", ":"))))
+        kept.append(
+            (event["messageId"], json.dumps(event, separators=(",", ":")), inbox_shard(event))
+        )
     with transaction.atomic():
         bulk.inbox_insert(
             events=kept,
@@ -121,9 +127,26 @@ def inbox_accept(
                 reason=DropReason.NO_ANALYTICS_CONSENT,
                 count=dropped,
             )
-        if kept:
-            transaction.on_commit(inbox_wake)
+        for shard in sorted({shard for _, _, shard in kept}):
+            transaction.on_commit(partial(inbox_wake, shard))
     return AcceptedBatch(stored=len(kept), dropped_without_consent=dropped)
+
+
+def inbox_shard(event: Mapping[str, Any]) -> int:
+    """The inbox shard of an event: a hash of the person it is about, so that one person's
+    events are claimed by one worker at a time and workers on different shards never wait for
+    each other (identity resolution stays correct across shards either way; they only cost
+    retries). The key is the device's ``anonymousId`` when there is one (the browser and app
+    SDKs send it on every event, before and after identify), else the ``userId``, else the
+    customer an internal touchpoint names."""
+    shards: int = settings.INBOX_SHARDS
+    if shards <= 1:
+        return 0
+    key = event.get("anonymousId") or event.get("userId")
+    if not key:
+        internal = (event.get("context") or {}).get("internal") or {}
+        key = f"customer:{internal.get('customer_id')}"
+    return zlib.crc32(str(key).encode()) % shards
 
 
 def _count_dropped(*, day: Any, source: str, channel: str, reason: str, count: int) -> None:
@@ -139,14 +162,24 @@ def _count_dropped(*, day: Any, source: str, channel: str, reason: str, count: i
         DroppedEventCount.objects.filter(**key).update(count=F("count") + count)
 
 
-def inbox_wake() -> None:
-    """Ask a worker to drain the inbox. The broker only wakes workers: when it is unreachable
-    the rows wait in the inbox for the periodic sweep, so the failure is logged, not raised
-    (the request that stored them has committed and must still get its answer)."""
+def inbox_wake_queue(shard: int | None) -> str:
+    """The wake-up queue of a shard (``interaction_platform.wakeups``); None is every shard."""
+    return "inbox" if shard is None else f"inbox:{shard}"
+
+
+def inbox_wake(shard: int | None = None) -> None:
+    """Ask a worker to drain ``shard`` of the inbox (None: every shard), unless a wake-up is
+    already pending (coalesced: see ``interaction_platform.wakeups``). The broker only wakes
+    workers: when it is unreachable the rows wait in the inbox for the periodic sweep, so the
+    failure is logged, not raised (the request that stored them has committed and must still
+    get its answer)."""
     from customers.tasks import inbox_process  # the task module imports this one
 
     try:
-        inbox_process.apply_async(retry=False)
+        wake(
+            inbox_wake_queue(shard),
+            lambda: inbox_process.apply_async(kwargs={"shard": shard}, retry=False),
+        )
     except Exception:
         logger.warning("could not wake an inbox worker; the sweep will pick the rows up")
 
@@ -166,9 +199,10 @@ class _RaceLost(Exception):
     """Another worker committed an identifier this batch meant to create: run it again."""
 
 
-def inbox_process_batch(*, batch_size: int = BATCH_SIZE) -> int:
-    """Process up to ``batch_size`` pending inbox rows in one transaction. Returns how many
-    rows were claimed (0 when the inbox is empty or every pending row is being worked on).
+def inbox_process_batch(*, batch_size: int = BATCH_SIZE, shard: int | None = None) -> int:
+    """Process up to ``batch_size`` pending inbox rows (of ``shard``, or of any) in one
+    transaction. Returns how many rows were claimed (0 when the inbox is empty or every
+    pending row is being worked on).
 
     A batch that lost a race for a new identifier or met a deadlock runs again (up to
     MAX_TRIES, then InboxContention is raised). A batch that fails on its data is processed
@@ -177,7 +211,7 @@ def inbox_process_batch(*, batch_size: int = BATCH_SIZE) -> int:
     task retries later."""
     for attempt in range(1, MAX_TRIES + 1):
         try:
-            return _process(batch_size=batch_size)
+            return _process(batch_size=batch_size, shard=shard)
         except _RaceLost:
             logger.info("inbox batch lost a race for a new identifier (try %d)", attempt)
         except OperationalError as error:
@@ -186,16 +220,16 @@ def inbox_process_batch(*, batch_size: int = BATCH_SIZE) -> int:
             logger.info("inbox batch met %s (try %d)", error, attempt)
         except (DatabaseError, ValueError, TypeError, KeyError, AttributeError):
             logger.exception("inbox batch failed; processing its rows one at a time")
-            return _process_one_by_one(batch_size=batch_size)
+            return _process_one_by_one(batch_size=batch_size, shard=shard)
     raise InboxContention(f"an inbox batch lost {MAX_TRIES} races or deadlocks in a row")
 
 
-def inbox_drain(*, max_batches: int) -> tuple[int, bool]:
-    """Process batches until the inbox is empty or ``max_batches`` ran. Returns the rows
-    processed and whether the inbox was found empty."""
+def inbox_drain(*, max_batches: int, shard: int | None = None) -> tuple[int, bool]:
+    """Process batches until the inbox (``shard`` of it, when given) is empty or
+    ``max_batches`` ran. Returns the rows processed and whether it was found empty."""
     processed = 0
     for _ in range(max_batches):
-        claimed = inbox_process_batch()
+        claimed = inbox_process_batch(shard=shard)
         processed += claimed
         if claimed == 0:
             return processed, True
@@ -206,20 +240,22 @@ def _is_transient(error: OperationalError) -> bool:
     return getattr(error.__cause__, "pgcode", None) in _TRANSIENT_PGCODES
 
 
-def _process(*, batch_size: int, ids: Sequence[int] | None = None) -> int:
+def _process(*, batch_size: int, ids: Sequence[int] | None = None, shard: int | None = None) -> int:
     with transaction.atomic():
         now = timezone.now()
-        rows = bulk.inbox_claim(batch_size=batch_size, now=now, ids=ids)
+        rows = bulk.inbox_claim(batch_size=batch_size, now=now, ids=ids, shard=shard)
         if rows:
             _Batch(rows, now=now).run()
     return len(rows)
 
 
-def _process_one_by_one(*, batch_size: int) -> int:
+def _process_one_by_one(*, batch_size: int, shard: int | None) -> int:
+    pending = InboxEvent.objects.filter(status=InboxStatus.PENDING)
+    if shard is not None:
+        pending = pending.filter(shard=shard)
     with transaction.atomic():
         ids = list(
-            InboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=InboxStatus.PENDING)
+            pending.select_for_update(skip_locked=True)
             .order_by("id")
             .values_list("pk", flat=True)[:batch_size]
         )

@@ -248,6 +248,11 @@ class InboxEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    shard = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="The inbox partition (of INBOX_SHARDS) of the person the event is about: "
+        "one person's events go to one shard, so workers on different shards never meet.",
+    )
 
     class Meta:
         indexes = [
@@ -255,6 +260,11 @@ class InboxEvent(models.Model):
                 fields=["id"],
                 condition=Q(status="pending"),
                 name="inbox_pending_idx",
+            ),
+            models.Index(
+                fields=["shard", "id"],
+                condition=Q(status="pending"),
+                name="inbox_pending_shard_idx",
             ),
         ]
 

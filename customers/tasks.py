@@ -13,7 +13,14 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from customers.inbox import InboxContention, inbox_drain, inbox_is_stale, inbox_wake
+from customers.inbox import (
+    InboxContention,
+    inbox_drain,
+    inbox_is_stale,
+    inbox_wake,
+    inbox_wake_queue,
+)
+from interaction_platform.wakeups import wake_taken
 
 # One task drains a bounded number of batches, then hands over to a fresh task so that a busy
 # inbox never pins a worker and the sweep can always run.
@@ -30,11 +37,13 @@ _TRANSIENT = (OperationalError, InterfaceError, InboxContention)
     retry_backoff_max=60,
     max_retries=5,
 )
-def inbox_process() -> int:
-    """Drain the inbox. Returns how many rows were processed."""
-    processed, is_empty = inbox_drain(max_batches=MAX_BATCHES_PER_TASK)
+def inbox_process(shard: int | None = None) -> int:
+    """Drain ``shard`` of the inbox (None: every shard). Returns how many rows were processed.
+    The wake-up is taken first, so that a row committed from now on wakes a worker again."""
+    wake_taken(inbox_wake_queue(shard))
+    processed, is_empty = inbox_drain(max_batches=MAX_BATCHES_PER_TASK, shard=shard)
     if not is_empty:
-        inbox_wake()
+        inbox_wake(shard)
     return processed
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from customers.inbox import inbox_wake
+from customers.inbox import inbox_shard, inbox_wake
 from customers.models import Customer, InboxEvent
 from interaction_platform.choices import Channel
 
@@ -57,16 +58,18 @@ def touchpoint_emit(
             }
         },
     }
+    shard = inbox_shard(payload)
     row = InboxEvent.objects.create(
         message_id=message_id,
         source=source,
         channel=Channel(channel),
         payload=payload,
         received_at=now,
+        shard=shard,
     )
-    transaction.on_commit(_wake_workers)
+    transaction.on_commit(partial(_wake_workers, shard))
     return row
 
 
-def _wake_workers() -> None:
-    inbox_wake()
+def _wake_workers(shard: int) -> None:
+    inbox_wake(shard)

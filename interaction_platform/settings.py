@@ -150,6 +150,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # The sweeps find work whose wake-up message was lost (a Redis restart, a killed worker).
 INBOX_SWEEP_INTERVAL_S = env.float("INBOX_SWEEP_INTERVAL_S", default=30.0)
+# The inbox is partitioned by person into this many shards, each drained by its own tasks: run
+# about one worker process per shard (``make worker`` runs 2). 1 turns partitioning off.
+INBOX_SHARDS = env.int("INBOX_SHARDS", default=2)
 CELERY_BEAT_SCHEDULE = {
     "integrations-webhook-sweep": {"task": "integrations.webhook_sweep", "schedule": 60.0},
     "customers.inbox_sweep": {

@@ -88,7 +88,7 @@ def test_20_new_people_with_5_concurrent_events_each_become_20_customers(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given: for each channel one request with an event of each of the 20 new people
-    monkeypatch.setattr("customers.inbox.inbox_wake", lambda: None)
+    monkeypatch.setattr("customers.inbox.inbox_wake", lambda shard=None: None)
     for channel in CHANNELS:
         inbox_accept(
             events=[_event_of(person, channel) for person in range(PEOPLE)],
@@ -133,7 +133,7 @@ def test_events_for_a_profile_being_merged_all_reach_the_survivor(
 ) -> None:
     # given: an anonymous visitor and a known customer; then the sign-in that merges them and
     # 40 more page views of the visitor, waiting in the inbox
-    monkeypatch.setattr("customers.inbox.inbox_wake", lambda: None)
+    monkeypatch.setattr("customers.inbox.inbox_wake", lambda shard=None: None)
 
     def accept(*events: dict[str, Any]) -> None:
         inbox_accept(

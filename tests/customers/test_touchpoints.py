@@ -172,7 +172,7 @@ class TestProcessing:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_place_each_touchpoint_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # given: 200 touchpoints for 10 customers, and no task woken: the threads are the workers
-    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda: None)
+    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda shard: None)
     customers = [factories.CustomerFactory() for _ in range(10)]
     for number in range(200):
         touchpoint_emit(

@@ -49,7 +49,7 @@ def _one_crowd_at_a_time() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_worker_wake_ups(monkeypatch: pytest.MonkeyPatch) -> None:
     # Touchpoints stay in the inbox: these tests are about the checkout, not the pipeline.
-    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda: None)
+    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda shard: None)
 
 
 def _race(calls: list[Callable[[], Any]]) -> list[Any]:

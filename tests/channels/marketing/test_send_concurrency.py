@@ -25,7 +25,7 @@ DEADLINE_S = 60
 @pytest.fixture(autouse=True)
 def _no_worker_wake_ups(monkeypatch: pytest.MonkeyPatch) -> None:
     # Touchpoints stay in the inbox: this test is about sending, not the pipeline.
-    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda: None)
+    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda shard: None)
 
 
 def test_concurrent_workers_send_each_email_once(

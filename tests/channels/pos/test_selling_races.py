@@ -26,7 +26,7 @@ DEADLINE_S = 60
 
 @pytest.fixture(autouse=True)
 def _no_worker_wake_ups(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda: None)
+    monkeypatch.setattr("customers.touchpoints._wake_workers", lambda shard: None)
 
 
 def _send_together(user: Any, body: dict[str, Any]) -> list[int]:
