@@ -37,29 +37,43 @@ def admin_connection() -> Any:
 @contextmanager
 def bench_database(name: str, env: dict[str, str]) -> Iterator[None]:
     """Create database ``name`` (only ever an ``ip_bench_*`` one), migrate it, drop it after."""
+    bench_database_create(name, env)
+    try:
+        yield
+    finally:
+        bench_database_drop(name)
+
+
+def bench_database_create(name: str, env: dict[str, str]) -> None:
+    """Create database ``name`` (only ever an ``ip_bench_*`` one) afresh and migrate it."""
     assert name.startswith("ip_bench_"), name
     connection = admin_connection()
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
-    try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=300,
-        )
-        yield
-    finally:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+def bench_database_drop(name: str) -> None:
+    """Drop database ``name`` (only ever an ``ip_bench_*`` one), closing our connections."""
+    assert name.startswith("ip_bench_"), name
+    from django.conf import settings
+
+    if settings.configured:
         from django.db import connections
 
         connections.close_all()
-        connection = admin_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.close()
+    connection = admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
 
 
 def setup_django(env: dict[str, str]) -> None:

@@ -337,7 +337,11 @@ class FollowUp(models.Model):
                 name="follow_up_once_per_order",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "status"], name="follow_up_kind_status_idx")]
+        indexes = [
+            models.Index(fields=["kind", "status"], name="follow_up_kind_status_idx"),
+            # the follow-up dashboard reads a date range of them
+            models.Index(fields=["created_at"], name="follow_up_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for customer {self.customer_id}"
