@@ -250,6 +250,7 @@ class InboxEvent(models.Model):
     error = models.TextField(blank=True)
     shard = models.PositiveSmallIntegerField(
         default=0,
+        db_default=0,
         help_text="The inbox partition (of INBOX_SHARDS) of the person the event is about: "
         "one person's events go to one shard, so workers on different shards never meet.",
     )

@@ -13,6 +13,7 @@ class Migration(migrations.Migration):
             model_name="inboxevent",
             name="shard",
             field=models.PositiveSmallIntegerField(
+                db_default=0,
                 default=0,
                 help_text="The inbox partition (of INBOX_SHARDS) of the person the event is about: one person's events go to one shard, so workers on different shards never meet.",
             ),
