@@ -12,12 +12,13 @@ The statements name the tables; ``tests/customers/test_bulk.py`` checks they are
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 
 from customers.models import Customer, Identity, InboxEvent, InboxStatus, TimelineEvent
 
@@ -97,18 +98,32 @@ def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    """An inbox row claimed by a worker: what processing reads of it (a model instance per
+    row cost more than the rest of reading it)."""
+
+    pk: int
+    message_id: str
+    source: str
+    channel: str
+    is_shared_device: bool
+    payload: Any
+    received_at: datetime
+
+
 def inbox_claim(
     *,
     batch_size: int,
     now: datetime,
     ids: Sequence[int] | None = None,
     shard: int | None = None,
-) -> list[InboxEvent]:
+) -> list[ClaimedRow]:
     """Claim up to ``batch_size`` pending rows (of ``ids``, or of ``shard``, when given) for
     this transaction, oldest first, skipping rows other workers hold, and mark them done as of
     ``now``: the caller marks the ones that fail. Call inside a transaction."""
     if _is_postgresql():
-        where, params = "", [now]
+        where, params = "", list[Any]([now])
         if ids is not None:
             where = " AND id = ANY(%s)"
             params.append(list(ids))
@@ -118,16 +133,14 @@ def inbox_claim(
         with connection.cursor() as cursor:
             cursor.execute(_INBOX_CLAIM.format(where=where), [*params, batch_size])
             rows = [
-                InboxEvent(
-                    pk=pk,
-                    message_id=message_id,
-                    source=source,
-                    channel=channel,
-                    is_shared_device=is_shared_device,
-                    payload=json.loads(payload) if isinstance(payload, str) else payload,
-                    received_at=received_at,
-                    status=InboxStatus.DONE,
-                    processed_at=now,
+                ClaimedRow(
+                    pk,
+                    message_id,
+                    source,
+                    channel,
+                    is_shared_device,
+                    json.loads(payload) if isinstance(payload, str) else payload,
+                    received_at,
                 )
                 for pk, message_id, source, channel, is_shared_device, payload, received_at in (
                     cursor.fetchall()
@@ -141,11 +154,68 @@ def inbox_claim(
         pending = pending.filter(pk__in=list(ids))
     if shard is not None:
         pending = pending.filter(shard=shard)
-    rows = list(pending.order_by("id")[:batch_size])
-    InboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
+    claimed = list(pending.order_by("id")[:batch_size])
+    InboxEvent.objects.filter(pk__in=[row.pk for row in claimed]).update(
         status=InboxStatus.DONE, processed_at=now
     )
-    return rows
+    return [
+        ClaimedRow(
+            row.pk,
+            row.message_id,
+            row.source,
+            row.channel,
+            row.is_shared_device,
+            row.payload,
+            row.received_at,
+        )
+        for row in claimed
+    ]
+
+
+_KNOWN_MESSAGE_IDS = """
+SELECT message_id FROM customers_timelineevent WHERE message_id = ANY(%s::varchar[])
+"""
+
+_IDENTITY_OWNERS = """
+SELECT identity.kind, identity.value, identity.customer_id
+FROM customers_identity AS identity
+JOIN unnest(%s::varchar[], %s::varchar[]) AS wanted(kind, value)
+  ON identity.kind = wanted.kind AND identity.value = wanted.value
+"""
+
+
+def timeline_known(message_ids: Iterable[str]) -> set[str]:
+    """Which of ``message_ids`` are on the timeline already."""
+    wanted = list(set(message_ids))
+    if not wanted:
+        return set()
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(_KNOWN_MESSAGE_IDS, [wanted])
+            return {message_id for (message_id,) in cursor.fetchall()}
+    return set(
+        TimelineEvent.objects.filter(message_id__in=wanted).values_list("message_id", flat=True)
+    )
+
+
+def identity_owners(keys: Iterable[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(kind, value, customer id) of each identifier of ``keys`` (kind, value) that exists."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _IDENTITY_OWNERS, [[kind for kind, _ in wanted], [value for _, value in wanted]]
+            )
+            return [(kind, value, customer_id) for kind, value, customer_id in cursor.fetchall()]
+    by_kind: dict[str, set[str]] = {}
+    for kind, value in wanted:
+        by_kind.setdefault(kind, set()).add(value)
+    condition = Q()
+    for kind, kind_values in by_kind.items():
+        condition |= Q(kind=kind, value__in=kind_values)
+    return list(Identity.objects.filter(condition).values_list("kind", "value", "customer_id"))
 
 
 def inbox_insert(

@@ -53,7 +53,6 @@ from customers.models import (
     Customer,
     DroppedEventCount,
     DropReason,
-    Identity,
     InboxEvent,
     InboxStatus,
     MergeReason,
@@ -136,13 +135,15 @@ def inbox_shard(event: Mapping[str, Any]) -> int:
     """The inbox shard of an event: a hash of the person it is about, so that one person's
     events are claimed by one worker at a time and workers on different shards never wait for
     each other (identity resolution stays correct across shards either way; they only cost
-    retries). The key is the device's ``anonymousId`` when there is one (the browser and app
-    SDKs send it on every event, before and after identify), else the ``userId``, else the
-    customer an internal touchpoint names."""
+    retries). The key is the ``userId`` when there is one, else the device's ``anonymousId``,
+    else the customer an internal touchpoint names. So a known person's events, the identify
+    that names them included, stay in one shard, in order; the one hand-over between shards is
+    a visitor's anonymous events before they sign in, which join the person in either order
+    without a merge (the identify names both ids)."""
     shards: int = settings.INBOX_SHARDS
     if shards <= 1:
         return 0
-    key = event.get("anonymousId") or event.get("userId")
+    key = event.get("userId") or event.get("anonymousId")
     if not key:
         internal = (event.get("context") or {}).get("internal") or {}
         key = f"customer:{internal.get('customer_id')}"
@@ -279,7 +280,7 @@ def _process_one_by_one(*, batch_size: int, shard: int | None) -> int:
 class _Event:
     """An inbox row read and ready to place."""
 
-    row: InboxEvent
+    row: bulk.ClaimedRow
     occurred_at: datetime
     type: str
     properties: dict[str, Any]
@@ -295,7 +296,7 @@ class _Event:
 class _Batch:
     """One claimed batch, processed inside the caller's transaction."""
 
-    def __init__(self, rows: list[InboxEvent], *, now: datetime) -> None:
+    def __init__(self, rows: list[bulk.ClaimedRow], *, now: datetime) -> None:
         self.rows = rows  # claimed, and marked done unless they fail
         self.failures: dict[int, str] = {}
         self.now = now
@@ -321,7 +322,7 @@ class _Batch:
         self._resolve_stores(placed)
         _append_to_timeline(placed)
         self._update_stats(plan, placed, locked)
-        self._run_merges(plan, locked)
+        self._run_merges(plan)
         self._record_conflicts(plan)
         self._mark_failures()
 
@@ -338,11 +339,7 @@ class _Batch:
 
     def _skip_known(self, events: list[_Event]) -> list[_Event]:
         """Drop events already on the timeline, and repeats within the batch (first wins)."""
-        on_timeline = set(
-            TimelineEvent.objects.filter(
-                message_id__in={event.row.message_id for event in events}
-            ).values_list("message_id", flat=True)
-        )
+        on_timeline = bulk.timeline_known(event.row.message_id for event in events)
         fresh: dict[str, _Event] = {}
         for event in events:
             if event.row.message_id not in on_timeline:
@@ -388,7 +385,7 @@ class _Batch:
             for ref in (merge.absorbed, merge.survivor)
             if isinstance(ref, int)
         }
-        locked = customers_lock(ids=targets | in_merges)
+        locked = customers_lock(ids=targets | in_merges, fields=_LOCKED_FIELDS)
         for pk in targets | in_merges:
             customer = locked.get(pk)
             if customer is None or customer.merged_into_id is not None:
@@ -504,14 +501,16 @@ class _Batch:
                 changed.append(customer)
         bulk.customers_stats_save(changed)
 
-    def _run_merges(self, plan: ResolutionPlan, locked: Mapping[int, Customer]) -> None:
+    def _run_merges(self, plan: ResolutionPlan) -> None:
         """Run the planned merges in order (fresh customers were created by this transaction;
         the existing ones are locked). A merge that another app's rules refuse (a unique
         constraint on its rows) becomes a review for an agent instead of failing the batch."""
         for planned in plan.merges:
             absorbed_pk, survivor_pk = ref_pk(planned.absorbed), ref_pk(planned.survivor)
-            absorbed = locked.get(absorbed_pk) or Customer.objects.get(pk=absorbed_pk)
-            survivor = locked.get(survivor_pk) or Customer.objects.get(pk=survivor_pk)
+            # Whole rows for a merge (locked already, or created by this transaction), read
+            # after this batch's statistics were written.
+            absorbed = Customer.objects.get(pk=absorbed_pk)
+            survivor = Customer.objects.get(pk=survivor_pk)
             try:
                 with transaction.atomic():
                     merge_locked(
@@ -589,6 +588,11 @@ class _Batch:
             )
 
 
+#: What a batch reads of the customers it locks: the checks of ``_Batch._lock`` and the
+#: statistics it updates.
+_LOCKED_FIELDS = ("merged_into", "is_identified", *bulk.STATS_FIELDS)
+
+
 def _stats_of(customer: Customer) -> tuple[Any, ...]:
     return tuple(getattr(customer, name) for name in bulk.STATS_FIELDS)
 
@@ -607,19 +611,11 @@ def _events_by_customer(placed: list[_Event]) -> dict[CustomerRef, list[_Event]]
 
 def _identity_owners(keys: Iterable[IdentityKey]) -> dict[IdentityKey, int]:
     """For each identifier that exists, the customer it is attached to (one query)."""
-    by_kind: dict[str, set[str]] = defaultdict(set)
-    for key in keys:
-        by_kind[key.kind].add(key.value)
-    if not by_kind:
-        return {}
-    condition = Q()
-    for kind, values in by_kind.items():
-        condition |= Q(kind=kind, value__in=values)
-    rows = Identity.objects.filter(condition).values_list("kind", "value", "customer_id")
+    rows = bulk.identity_owners((key.kind, key.value) for key in keys)
     return {IdentityKey(kind, value): customer_id for kind, value, customer_id in rows}
 
 
-def _read_row(row: InboxEvent) -> _Event:
+def _read_row(row: bulk.ClaimedRow) -> _Event:
     payload = row.payload
     if not isinstance(payload, dict):
         raise _Unprocessable("the payload is not an object")

@@ -36,7 +36,7 @@ import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -107,10 +107,11 @@ RETURNING id"""
 def _insert_unless_known(event: WebhookEvent) -> int | None:
     """Insert ``event``; its new primary key, or None when its idempotency key is known."""
     meta = WebhookEvent._meta
-    values = [
-        meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
-        for name in ("event_id", "event_type", "payload", "idempotency_key", "created_at")
-    ]
+    values = []
+    for name in ("event_id", "event_type", "payload", "idempotency_key", "created_at"):
+        field = meta.get_field(name)
+        assert isinstance(field, Field)
+        values.append(field.get_db_prep_save(getattr(event, name), connection))
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_UNLESS_KNOWN.format(table=meta.db_table), values)
         row = cursor.fetchone()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
 from customers import bulk
 from customers.models import Customer, Identity, InboxEvent, TimelineEvent
+from tests.factories import CustomerFactory
+
+T0 = datetime.fromisoformat("2024-05-01T10:00:00+00:00")
 
 
 @pytest.mark.parametrize(
@@ -33,3 +37,47 @@ def test_the_statistics_written_are_fields_of_the_customer() -> None:
     names = {field.name for field in Customer._meta.concrete_fields}
     assert set(bulk.STATS_FIELDS) <= names
     assert all(f"{name} = stats.{name}" in bulk._STATS_UPDATE for name in bulk.STATS_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("statement", "model"),
+    [
+        (bulk._INBOX_CLAIM, InboxEvent),
+        (bulk._KNOWN_MESSAGE_IDS, TimelineEvent),
+        (bulk._IDENTITY_OWNERS, Identity),
+    ],
+)
+def test_the_reads_name_the_models_tables(statement: str, model: type) -> None:
+    tables = set(re.findall(r"(?:FROM|UPDATE) (customers_\w+)", statement))
+    assert tables == {model._meta.db_table}
+
+
+@pytest.mark.django_db
+class TestReads:
+    """The same answers from the array statements (PostgreSQL) and the ORM (SQLite)."""
+
+    def test_known_message_ids(self) -> None:
+        customer = CustomerFactory()
+        for message_id in ("a", "b"):
+            TimelineEvent.objects.create(
+                customer=customer,
+                occurred_at=T0,
+                received_at=T0,
+                channel="web",
+                type="Product Viewed",
+                source="web",
+                message_id=message_id,
+            )
+        assert bulk.timeline_known(["a", "c", "b", "a"]) == {"a", "b"}
+        assert bulk.timeline_known([]) == set()
+
+    def test_identity_owners_match_kind_and_value_together(self) -> None:
+        ann, bob = CustomerFactory(), CustomerFactory()
+        Identity.objects.create(customer=ann, kind="email", value="ann@example.com", source="t")
+        Identity.objects.create(customer=bob, kind="user_id", value="ann@example.com", source="t")
+        Identity.objects.create(customer=bob, kind="email", value="bob@example.com", source="t")
+        found = bulk.identity_owners(
+            [("email", "ann@example.com"), ("phone", "bob@example.com"), ("email", "x@y.nl")]
+        )
+        assert found == [("email", "ann@example.com", ann.pk)]
+        assert bulk.identity_owners([]) == []

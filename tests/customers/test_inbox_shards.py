@@ -46,12 +46,15 @@ class TestShardOfAnEvent:
         assert all(60 > shards.count(s) > 40 for s in range(4))
         assert shards == [inbox_shard({"userId": f"user-{n}"}) for n in range(200)]
 
-    def test_the_device_id_wins_so_a_devices_stream_stays_in_one_shard(self, settings: Any) -> None:
+    def test_a_known_persons_events_and_their_sign_in_share_one_shard(self, settings: Any) -> None:
         settings.INBOX_SHARDS = 16
-        before = inbox_shard({"anonymousId": "device-7"})
-        after_sign_in = inbox_shard({"anonymousId": "device-7", "userId": "user-somebody"})
-        assert before == after_sign_in
-        assert inbox_shard({"userId": "user-1"}) == inbox_shard({"userId": "user-1", "x": 1})
+        signed_in = inbox_shard({"userId": "user-7"})
+        assert inbox_shard({"anonymousId": "device-1", "userId": "user-7"}) == signed_in
+        assert inbox_shard({"anonymousId": "device-2", "userId": "user-7"}) == signed_in
+        # before signing in, a visitor's events go by the device
+        assert inbox_shard({"anonymousId": "device-1"}) == inbox_shard(
+            {"anonymousId": "device-1", "x": 1}
+        )
 
     def test_an_internal_touchpoint_goes_by_its_customer(self, settings: Any) -> None:
         settings.INBOX_SHARDS = 16

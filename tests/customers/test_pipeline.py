@@ -384,7 +384,7 @@ class TestBadRows:
 
         read_row = inbox._read_row
 
-        def fragile(row: InboxEvent) -> Any:
+        def fragile(row: Any) -> Any:
             if row.message_id == "poison":
                 raise ValueError("cannot read this one")
             return read_row(row)
