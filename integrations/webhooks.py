@@ -35,8 +35,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
-from django.db.models import F, Field, Q, QuerySet
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -49,6 +49,7 @@ from integrations.models import (
     WebhookEvent,
 )
 from integrations.targets import Target, TargetRefused, target_resolve, url_check_literal
+from interaction_platform.db import insert_unless_known
 from interaction_platform.errors import InvalidInput, NotFound
 from interaction_platform.wakeups import wake
 
@@ -89,33 +90,12 @@ def webhook_emit(
     )
     # No read first and no savepoint: a new event is the common case, and a known key is
     # skipped by the INSERT itself (ON CONFLICT DO NOTHING), one round trip either way.
-    event.pk = _insert_unless_known(event)
+    event.pk = insert_unless_known(event, unique="idempotency_key")
     if event.pk is None:
         # Emitted before (a retried request, a re-run import), or by a concurrent transaction.
         return WebhookEvent.objects.get(idempotency_key=idempotency_key)
     transaction.on_commit(_wake_fan_out)
     return event
-
-
-_INSERT_UNLESS_KNOWN = """
-INSERT INTO {table} (event_id, event_type, payload, idempotency_key, created_at)
-VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT DO NOTHING
-RETURNING id"""
-
-
-def _insert_unless_known(event: WebhookEvent) -> int | None:
-    """Insert ``event``; its new primary key, or None when its idempotency key is known."""
-    meta = WebhookEvent._meta
-    values = []
-    for name in ("event_id", "event_type", "payload", "idempotency_key", "created_at"):
-        field = meta.get_field(name)
-        assert isinstance(field, Field)
-        values.append(field.get_db_prep_save(getattr(event, name), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_UNLESS_KNOWN.format(table=meta.db_table), values)
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
 
 
 def webhook_emit_many(

@@ -23,11 +23,14 @@ import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from interaction_platform.db import insert_unless_known
 from orders.models import SandboxGatewayEntry, SandboxOperation
 
 SANDBOX_APPROVE = "tok_sandbox_approve"
@@ -226,17 +229,18 @@ class SandboxGateway(PaymentGateway):
         return ledger
 
     @staticmethod
-    def _record(*, idempotency_key: str, **fields: object) -> tuple[SandboxGatewayEntry, bool]:
+    def _record(*, idempotency_key: str, **fields: Any) -> tuple[SandboxGatewayEntry, bool]:
         """The entry for ``idempotency_key``: a new one, or the first one recorded for it."""
-        try:
-            with transaction.atomic():
-                _without_waiting_for_the_disk()
-                entry = SandboxGatewayEntry.objects.create(
-                    idempotency_key=idempotency_key,
-                    reference=f"sbx_{secrets.token_hex(12)}",
-                    **fields,
-                )
-        except IntegrityError:
+        entry = SandboxGatewayEntry(
+            idempotency_key=idempotency_key,
+            reference=f"sbx_{secrets.token_hex(12)}",
+            created_at=timezone.now(),
+            **fields,
+        )
+        with transaction.atomic():
+            _without_waiting_for_the_disk()
+            entry.pk = insert_unless_known(entry, unique="idempotency_key")
+        if entry.pk is None:
             return SandboxGatewayEntry.objects.get(idempotency_key=idempotency_key), False
         return entry, True
 
