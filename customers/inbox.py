@@ -416,7 +416,7 @@ class _Batch:
                     channel_count=len(channels),
                 )
             )
-        Customer.objects.bulk_create(customers)
+        bulk.customers_insert(customers)
         for fresh, customer in zip(plan.fresh, customers, strict=True):
             fresh.pk = customer.pk
         # Systems that subscribe hear about new known people (not about anonymous visitors).
