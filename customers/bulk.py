@@ -385,7 +385,73 @@ def customers_insert(customers: Sequence[Customer]) -> None:
         customer._state.db = connection.alias
 
 
-def customers_stats_save(customers: Sequence[Customer]) -> None:
+@dataclass(slots=True)
+class LockedCustomer:
+    """What the inbox worker reads of a customer it locks: the checks it makes and the
+    statistics (``STATS_FIELDS``) it updates. Changed in place, then saved."""
+
+    pk: int
+    merged_into_id: int | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    channels_used: list[str]
+    channel_count: int
+    is_identified: bool
+    email: str
+    phone: str
+    first_name: str
+    last_name: str
+    updated_at: datetime
+
+
+_LOCK_FOR_STATS = """
+SELECT id, merged_into_id, first_seen_at, last_seen_at, channels_used, channel_count,
+       is_identified, email, phone, first_name, last_name, updated_at
+FROM customers_customer WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE
+"""
+
+
+def customers_lock_for_stats(ids: Iterable[int]) -> dict[int, LockedCustomer]:
+    """Lock the customers ``ids`` in id order (the order of ``customers.locks``) and read
+    what the inbox worker needs of them. Unknown ids are absent. Call inside a transaction."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_FOR_STATS, [wanted])
+            rows = cursor.fetchall()
+        return {row[0]: _locked(row) for row in rows}
+    customers = (
+        Customer.objects.select_for_update(no_key=True)
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        .values_list("pk", "merged_into_id", *STATS_FIELDS)
+    )
+    return {row[0]: _locked(row) for row in customers}
+
+
+def _locked(row: Sequence[Any]) -> LockedCustomer:
+    """From (id, merged_into_id, *STATS_FIELDS); jsonb may arrive as text (Django leaves
+    decoding to its JSONField)."""
+    channels = row[4]
+    return LockedCustomer(
+        pk=row[0],
+        merged_into_id=row[1],
+        first_seen_at=row[2],
+        last_seen_at=row[3],
+        channels_used=json.loads(channels) if isinstance(channels, str) else list(channels),
+        channel_count=row[5],
+        is_identified=row[6],
+        email=row[7],
+        phone=row[8],
+        first_name=row[9],
+        last_name=row[10],
+        updated_at=row[11],
+    )
+
+
+def customers_stats_save(customers: Sequence[LockedCustomer]) -> None:
     """Write STATS_FIELDS of ``customers`` (locked by the caller)."""
     if not customers:
         return
@@ -408,4 +474,10 @@ def customers_stats_save(customers: Sequence[Customer]) -> None:
                 ],
             )
         return
-    Customer.objects.bulk_update(customers, list(STATS_FIELDS))
+    Customer.objects.bulk_update(
+        [
+            Customer(pk=customer.pk, **{name: getattr(customer, name) for name in STATS_FIELDS})
+            for customer in customers
+        ],
+        list(STATS_FIELDS),
+    )

@@ -47,7 +47,7 @@ from customers.identity import (
     ResolutionPlan,
     ref_pk,
 )
-from customers.locks import CustomerState, customers_lock, customers_read_live
+from customers.locks import CustomerState, customers_read_live
 from customers.merging import merge_locked
 from customers.models import (
     Customer,
@@ -375,7 +375,7 @@ class _Batch:
 
     def _lock(
         self, plan: ResolutionPlan, placed: list[_Event], states: Mapping[int, CustomerState]
-    ) -> dict[int, Customer]:
+    ) -> dict[int, bulk.LockedCustomer]:
         """Lock (in id order) every existing customer this batch writes to, and check that what
         the plan was decided on still holds: none of them was merged meanwhile, and the people
         in a planned merge are as known or anonymous as they were. Otherwise another worker got
@@ -387,7 +387,7 @@ class _Batch:
             for ref in (merge.absorbed, merge.survivor)
             if isinstance(ref, int)
         }
-        locked = customers_lock(ids=targets | in_merges, fields=_LOCKED_FIELDS)
+        locked = bulk.customers_lock_for_stats(targets | in_merges)
         for pk in targets | in_merges:
             customer = locked.get(pk)
             if customer is None or customer.merged_into_id is not None:
@@ -469,11 +469,14 @@ class _Batch:
                 event.store_id = ids.get(event.store_code)
 
     def _update_stats(
-        self, plan: ResolutionPlan, placed: list[_Event], locked: Mapping[int, Customer]
+        self,
+        plan: ResolutionPlan,
+        placed: list[_Event],
+        locked: Mapping[int, bulk.LockedCustomer],
     ) -> None:
         """First/last seen, channels, known-ness and blank profile fields of the existing
         customers that got events or identifiers (fresh ones were written complete)."""
-        changed: list[Customer] = []
+        changed: list[bulk.LockedCustomer] = []
         by_customer = _events_by_customer(placed)
         touched = {
             ref for ref in [*by_customer, *plan.identified, *plan.hints] if isinstance(ref, int)
@@ -590,12 +593,7 @@ class _Batch:
             )
 
 
-#: What a batch reads of the customers it locks: the checks of ``_Batch._lock`` and the
-#: statistics it updates.
-_LOCKED_FIELDS = ("merged_into", "is_identified", *bulk.STATS_FIELDS)
-
-
-def _stats_of(customer: Customer) -> tuple[Any, ...]:
+def _stats_of(customer: bulk.LockedCustomer) -> tuple[Any, ...]:
     return tuple(getattr(customer, name) for name in bulk.STATS_FIELDS)
 
 

@@ -12,7 +12,7 @@ single writer serialises everything anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -23,16 +23,11 @@ from customers.models import Customer
 MAX_MERGE_HOPS = 10
 
 
-def customers_lock(
-    *, ids: Iterable[int], fields: Sequence[str] | None = None
-) -> dict[int, Customer]:
+def customers_lock(*, ids: Iterable[int]) -> dict[int, Customer]:
     """Lock the customers ``ids`` (in id order) and return them by id. Unknown ids are absent.
-    ``fields`` limits what is read (the inbox worker locks a thousand customers a batch and
-    needs a dozen of their 34 fields; any other field read later costs a query).
-    Call inside a transaction."""
+    Call inside a transaction. (The inbox worker locks its thousands with
+    ``customers.bulk.customers_lock_for_stats``, in the same order.)"""
     rows = Customer.objects.select_for_update(no_key=True).filter(pk__in=set(ids)).order_by("pk")
-    if fields is not None:
-        rows = rows.only(*fields)
     return {customer.pk: customer for customer in rows}
 
 

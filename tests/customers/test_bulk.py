@@ -113,3 +113,32 @@ def test_new_customers_are_inserted_as_the_orm_would_insert_them() -> None:
         }
         assert stored.created_at is not None
         assert stored.updated_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_locks_and_saves_the_statistics_it_reads() -> None:
+    from django.db import transaction
+
+    ann = CustomerFactory(email="ann@example.com", channels_used=["web"], channel_count=1)
+    merged = CustomerFactory(merged_into=ann)
+    with transaction.atomic():
+        locked = bulk.customers_lock_for_stats([merged.pk, ann.pk, 10**9])
+        assert sorted(locked) == sorted([ann.pk, merged.pk])
+        mine = locked[ann.pk]
+        assert (mine.merged_into_id, mine.email, mine.channels_used, mine.channel_count) == (
+            None,
+            "ann@example.com",
+            ["web"],
+            1,
+        )
+        assert locked[merged.pk].merged_into_id == ann.pk
+        mine.channels_used, mine.channel_count, mine.last_seen_at = ["store", "web"], 2, T0
+        bulk.customers_stats_save([mine])
+    ann.refresh_from_db()
+    assert (ann.channels_used, ann.channel_count, ann.last_seen_at, ann.email) == (
+        ["store", "web"],
+        2,
+        T0,
+        "ann@example.com",
+    )
+    assert bulk.customers_lock_for_stats([]) == {}
