@@ -352,39 +352,6 @@ def identities_insert(rows: Sequence[IdentityRow], *, created_at: datetime) -> N
     )
 
 
-def customers_insert(customers: Sequence[Customer]) -> None:
-    """Insert new customers (every column, Python-side defaults applied as the ORM would) and
-    set their primary keys, in order. On PostgreSQL one statement over a column of values per
-    field: the ORM's bulk_create prepares and places 34 parameters per customer."""
-    if not customers:
-        return
-    if not _is_postgresql():
-        Customer.objects.bulk_create(customers)
-        return
-    fields = [field for field in Customer._meta.concrete_fields if not field.primary_key]
-    columns = [
-        [
-            field.get_db_prep_save(field.pre_save(customer, True), connection)
-            for customer in customers
-        ]
-        for field in fields
-    ]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(str(field.column)) for field in fields)
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    sql = (
-        f"INSERT INTO {Customer._meta.db_table} ({names}) "  # noqa: S608 - the model's names
-        f"SELECT * FROM unnest({arrays}) RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
-        ids = [pk for (pk,) in cursor.fetchall()]
-    for customer, pk in zip(customers, ids, strict=True):
-        customer.pk = pk
-        customer._state.adding = False
-        customer._state.db = connection.alias
-
-
 @dataclass(slots=True)
 class LockedCustomer:
     """What the inbox worker reads of a customer it locks: the checks it makes and the

@@ -62,6 +62,7 @@ from customers.models import (
 from customers.webhook_payloads import customer_created_payload
 from integrations.webhooks import webhook_emit_many
 from interaction_platform.choices import Channel
+from interaction_platform.db import insert_all
 from interaction_platform.wakeups import wake
 
 logger = logging.getLogger(__name__)
@@ -418,7 +419,7 @@ class _Batch:
                     channel_count=len(channels),
                 )
             )
-        bulk.customers_insert(customers)
+        insert_all(customers)  # one statement over arrays, not bulk_create
         for fresh, customer in zip(plan.fresh, customers, strict=True):
             fresh.pk = customer.pk
         # Systems that subscribe hear about new known people (not about anonymous visitors).

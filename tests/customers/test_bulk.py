@@ -83,38 +83,6 @@ class TestReads:
         assert bulk.identity_owners([]) == []
 
 
-@pytest.mark.django_db
-def test_new_customers_are_inserted_as_the_orm_would_insert_them() -> None:
-    """Every column, defaults included, equal to a bulk_create of the same customers."""
-    from django.forms.models import model_to_dict
-
-    def fresh(number: int) -> Customer:
-        return Customer(
-            is_identified=number % 2 == 0,
-            email=f"p{number}@example.com" if number % 2 == 0 else "",
-            first_seen_at=T0,
-            last_seen_at=T0,
-            channels_used=["app", "web"],
-            channel_count=2,
-        )
-
-    ours = [fresh(number) for number in range(3)]
-    bulk.customers_insert(ours)
-    theirs = Customer.objects.bulk_create([fresh(number) for number in range(3)])
-    assert [c.pk for c in ours] == sorted(c.pk for c in ours)
-    ignored = {"id", "public_id", "created_at", "updated_at"}
-    for mine, orm in zip(ours, theirs, strict=True):
-        stored = Customer.objects.get(pk=mine.pk)
-        assert stored.public_id == mine.public_id
-        assert {k: v for k, v in model_to_dict(stored).items() if k not in ignored} == {
-            k: v
-            for k, v in model_to_dict(Customer.objects.get(pk=orm.pk)).items()
-            if k not in ignored
-        }
-        assert stored.created_at is not None
-        assert stored.updated_at is not None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_locks_and_saves_the_statistics_it_reads() -> None:
     from django.db import transaction

@@ -1,7 +1,9 @@
-"""insert_unless_known: one INSERT that skips a known key, on SQLite and on PostgreSQL."""
+"""insert_unless_known (one INSERT that skips a known key) and insert_all (new rows in one
+statement), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -9,10 +11,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from interaction_platform.db import insert_unless_known
+from customers.models import Customer
+from interaction_platform.db import insert_all, insert_unless_known
 from orders.models import SandboxGatewayEntry
 
 pytestmark = pytest.mark.django_db
+T0 = datetime.fromisoformat("2024-05-01T10:00:00+00:00")
 
 
 def _entry(key: str, reference: str, amount: str = "49.95") -> SandboxGatewayEntry:
@@ -56,3 +60,35 @@ def test_a_conflict_on_another_unique_column_still_raises() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_unless_known(_entry("k-2", "r-1"), unique="idempotency_key")
     assert SandboxGatewayEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_new_customers_are_inserted_as_the_orm_would_insert_them() -> None:
+    """Every column, defaults included, equal to a bulk_create of the same customers."""
+    from django.forms.models import model_to_dict
+
+    def fresh(number: int) -> Customer:
+        return Customer(
+            is_identified=number % 2 == 0,
+            email=f"p{number}@example.com" if number % 2 == 0 else "",
+            first_seen_at=T0,
+            last_seen_at=T0,
+            channels_used=["app", "web"],
+            channel_count=2,
+        )
+
+    ours = [fresh(number) for number in range(3)]
+    insert_all(ours)
+    theirs = Customer.objects.bulk_create([fresh(number) for number in range(3)])
+    assert [c.pk for c in ours] == sorted(c.pk for c in ours)
+    ignored = {"id", "public_id", "created_at", "updated_at"}
+    for mine, orm in zip(ours, theirs, strict=True):
+        stored = Customer.objects.get(pk=mine.pk)
+        assert stored.public_id == mine.public_id
+        assert {k: v for k, v in model_to_dict(stored).items() if k not in ignored} == {
+            k: v
+            for k, v in model_to_dict(Customer.objects.get(pk=orm.pk)).items()
+            if k not in ignored
+        }
+        assert stored.created_at is not None
+        assert stored.updated_at is not None
